@@ -1,0 +1,11 @@
+# Sourced by .ci/serve and .ci/test: makes .venv (if missing), activates it and installs the lab.
+# Usage: source .ci/setup.sh [extra]    e.g. `source .ci/setup.sh test` installs the test extra too.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+if [ ! -x .venv/bin/python ]; then
+    "${PYTHON:-python3}" -m venv .venv
+fi
+# shellcheck disable=SC1091
+source .venv/bin/activate
+python -m pip install --quiet --upgrade pip
+python -m pip install --quiet -e ".${1:+[$1]}"

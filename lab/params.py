@@ -1,0 +1,106 @@
+"""Every tunable hyperparameter of the lab, declared once.
+
+The same declaration validates configs (a `ValueError` that names the parameter and the bad value)
+and builds the sliders in `widgets.controls`, so the UI cannot offer a value the backend rejects.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Param:
+    name: str  # keyword used in configs and function signatures, e.g. "lr"
+    label: str  # full label shown next to the control
+    help: str  # one sentence for tooltips: what the value does
+    default: float | int | str
+    low: float | None = None  # smallest allowed value (None for option lists)
+    high: float | None = None  # largest allowed value
+    low_inclusive: bool = True  # False: `low` itself is not allowed (e.g. keep-prob 0)
+    high_inclusive: bool = True  # False: `high` itself is not allowed (e.g. beta 1)
+    step: float | None = None  # slider step on a linear scale
+    log: bool = False  # slider moves on a log10 scale
+    integer: bool = False  # only whole numbers
+    options: tuple[str, ...] = ()  # allowed values for a choice
+    ui_low: float | None = None  # where the slider starts, when narrower than the allowed range
+    ui_high: float | None = None  # where the slider ends
+
+    @property
+    def slider_range(self) -> tuple[float, float]:
+        """The range a standard slider offers: inside the allowed range, exclusive bounds excluded."""
+        return (self.low if self.ui_low is None else self.ui_low,
+                self.high if self.ui_high is None else self.ui_high)
+
+    def validate(self, value):
+        """Return `value` unchanged if it is allowed, else raise ValueError naming the parameter."""
+        if self.options:
+            if value not in self.options:
+                raise ValueError(
+                    f"The '{self.name}' parameter must be one of {list(self.options)}. Got {value!r} instead."
+                )
+            return value
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValueError(f"The '{self.name}' parameter must be a number. Got {value!r} instead.")
+        if self.integer and int(value) != value:
+            raise ValueError(f"The '{self.name}' parameter must be a whole number. Got {value!r} instead.")
+        if not math.isfinite(value):
+            raise ValueError(f"The '{self.name}' parameter must be finite. Got {value!r} instead.")
+        if self.low is not None and (value < self.low or (value == self.low and not self.low_inclusive)):
+            raise ValueError(f"The '{self.name}' parameter must be {self.range_text()}. Got {value!r} instead.")
+        if self.high is not None and (value > self.high or (value == self.high and not self.high_inclusive)):
+            raise ValueError(f"The '{self.name}' parameter must be {self.range_text()}. Got {value!r} instead.")
+        return int(value) if self.integer else value
+
+    def range_text(self) -> str:
+        left = "[" if self.low_inclusive else "("
+        right = "]" if self.high_inclusive else ")"
+        return f"in the range {left}{self.low}, {self.high}{right}"
+
+
+PARAMS: dict[str, Param] = {
+    p.name: p
+    for p in [
+        Param("lr", "Learning rate α", "Size of each gradient-descent step: too small crawls, too large diverges.",
+              0.005, low=1e-5, high=10.0, low_inclusive=False, log=True, ui_low=1e-4),
+        Param("num_iterations", "Iterations", "Number of gradient-descent steps on the whole training set.",
+              1000, low=1, high=20000, step=50, integer=True, ui_low=50, ui_high=5000),
+        Param("num_epochs", "Epochs", "Number of passes over the training set.",
+              20, low=1, high=500, step=1, integer=True, ui_high=100),
+        Param("batch_size", "Mini-batch size", "Examples per gradient step: 1 is SGD, m is batch gradient descent.",
+              64, low=1, high=100_000, step=1, integer=True, ui_high=1024),
+        Param("init_factor", "Init factor", "Scale of the random initial weights.",
+              0.01, low=0.0, high=100.0, log=True, ui_low=1e-3, ui_high=10.0),
+        Param("keep_prob", "Keep-prob", "Probability that dropout keeps a unit; 1 means no dropout.",
+              1.0, low=0.0, high=1.0, low_inclusive=False, step=0.05, ui_low=0.05),
+        Param("lambd", "L2 strength λ", "Weight of the (λ/2m)·Σ‖W‖² penalty added to the cost.",
+              0.0, low=0.0, high=100.0, step=0.1, ui_high=10.0),
+        Param("beta", "Momentum β", "Weight of the past in the exponentially weighted average of gradients.",
+              0.9, low=0.0, high=1.0, high_inclusive=False, step=0.01, ui_high=0.99),
+        Param("beta1", "Adam β₁", "Decay of Adam's first-moment (mean gradient) average.",
+              0.9, low=0.0, high=1.0, high_inclusive=False, step=0.01, ui_high=0.99),
+        Param("beta2", "Adam β₂", "Decay of Adam's second-moment (squared gradient) average.",
+              0.999, low=0.0, high=1.0, high_inclusive=False, step=0.001, ui_low=0.9, ui_high=0.9999),
+        Param("seed", "Seed", "Fixes the random numbers, so the same settings give the same run.",
+              0, low=0, high=2**31 - 1, step=1, integer=True, ui_high=99),
+        Param("loss", "Loss", "Cross-entropy (the course) or squared error (the notes' ½(ŷ−y)²).",
+              "cross_entropy", options=("cross_entropy", "squared_error")),
+        Param("z", "z = wᵀx + b", "The linear score before the sigmoid.", 0.0, low=-50.0, high=50.0, step=0.1,
+              ui_low=-10.0, ui_high=10.0),
+        Param("line_span", "Distance from w = 0", "How far along the chosen direction the cost is drawn.",
+              3.0, low=0.01, high=1000.0, log=True, ui_low=0.1, ui_high=100.0),
+        Param("example_index", "Example", "Which training example to show.", 0, low=0, high=1_000_000,
+              step=1, integer=True),
+        Param("feature_scale", "Feature scale ratio",
+              "How many times larger one input feature is than the other.",
+              100.0, low=1.0, high=1000.0, log=True),
+    ]
+}
+
+
+def validate(name: str, value):
+    """Validate one named parameter; unknown names are a ValueError too."""
+    if name not in PARAMS:
+        raise ValueError(f"Unknown parameter {name!r}; known parameters: {sorted(PARAMS)}.")
+    return PARAMS[name].validate(value)

@@ -1,0 +1,8 @@
+"""DL Lab's widget toolkit: standard controls, plotly views, and a background runner. No math here."""
+
+import sys
+
+# The first plotly FigureWidget imports nbformat → jsonschema, whose format checkers import
+# rfc3987_syntax, which compiles a grammar for ~1 s. Nothing in a lab kernel validates IRIs, so
+# jsonschema is told the optional package is absent (it catches the ImportError and skips it).
+sys.modules.setdefault("rfc3987_syntax", None)

@@ -1,0 +1,122 @@
+"""Runs training in a background thread so sliders and Stop stay responsive.
+
+- Latest wins: starting a job cancels the one running; its late updates are dropped.
+- Throttled: events are handed to the dashboard in batches, about ten a second, plus at once on the
+  first event, on divergence and at the end, so a new run shows its first point quickly.
+- Never silent: errors, divergence and cancellation are written to the status line.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from lab.training import DivergedEvent, DoneEvent, Event, StepEvent
+from widgets.status import StatusLine
+
+Item = tuple[str, Event]  # (run label, event)
+Work = Callable[[threading.Event], Iterator[Item]]
+
+
+@dataclass
+class _Job:
+    number: int
+    cancel: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+    diverged: dict[str, str] = field(default_factory=dict)  # run label → divergence message
+
+
+def describe_metrics(metrics: dict[str, float]) -> str:
+    """'train accuracy 97.3%, test accuracy 96.0%' for fractions; other numbers as they are."""
+    return ", ".join(f"{name.replace('_', ' ')} {value:.1%}" if "accuracy" in name
+                     else f"{name.replace('_', ' ')} {value:.4g}" for name, value in metrics.items())
+
+
+class Runner:
+    def __init__(self, status: StatusLine, on_batch: Callable[[list[Item]], None], *, device_text: str = "",
+                 interval: float = 0.1):
+        self.status, self.on_batch = status, on_batch
+        self.device_text, self.interval = device_text, interval
+        self.last_error: str | None = None
+        self._lock = threading.Lock()
+        self._job: _Job | None = None
+        self._count = 0
+
+    @property
+    def running(self) -> bool:
+        job = self._job
+        return job is not None and job.thread is not None and job.thread.is_alive() and not job.cancel.is_set()
+
+    def start(self, work: Work, description: str) -> None:
+        """Cancel whatever runs and start `work(cancel_flag)` in a new thread."""
+        with self._lock:
+            if self._job is not None:
+                self._job.cancel.set()
+            self._count += 1
+            job = self._job = _Job(self._count)
+            self.last_error = None
+        where = f" on {self.device_text}" if self.device_text else ""
+        self.status.show(f"Training {description}{where}…", "busy")
+        job.thread = threading.Thread(target=self._run, args=(job, work), daemon=True, name=f"lab-job-{job.number}")
+        job.thread.start()
+
+    def stop(self) -> None:
+        """Ask the running job to stop; the loop notices before its next step."""
+        job = self._job
+        if job is not None and not job.cancel.is_set():
+            job.cancel.set()
+            if job.thread is not None and job.thread.is_alive():
+                self.status.show("Stopping…", "busy")
+
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until the current job ends (for tests and scripts); True if it ended in time."""
+        job = self._job
+        if job is None or job.thread is None:
+            return True
+        job.thread.join(timeout)
+        return not job.thread.is_alive()
+
+    def _run(self, job: _Job, work: Work) -> None:
+        batch: list[Item] = []
+        last_push = 0.0
+        try:
+            for item in work(job.cancel):
+                batch.append(item)
+                urgent = len(batch) == 1 and last_push == 0.0 or not isinstance(item[1], StepEvent)
+                if urgent or time.perf_counter() - last_push >= self.interval:
+                    self._push(job, batch)
+                    batch, last_push = [], time.perf_counter()
+            self._push(job, batch)
+        except Exception as error:  # shown on screen: Voilà would otherwise swallow it
+            with self._lock:
+                if job is self._job:
+                    self.last_error = traceback.format_exc()
+                    self.status.show(f"Error: {type(error).__name__}: {error}", "error")
+
+    def _push(self, job: _Job, batch: list[Item]) -> None:
+        with self._lock:
+            if job is not self._job or not batch:
+                return  # a newer job owns the views now
+            self.on_batch(batch)
+            self._report(job, batch)
+
+    def _report(self, job: _Job, batch: list[Item]) -> None:
+        for label, event in batch:
+            if isinstance(event, DivergedEvent):
+                job.diverged[label] = event.message
+        label, event = batch[-1]
+        warnings = "; ".join(f"{run}: {message}" for run, message in job.diverged.items())
+        if isinstance(event, StepEvent):
+            self.status.show(f"Training {label}: iteration {event.step}, cost {event.cost:.4g}", "busy")
+        elif isinstance(event, DoneEvent) and event.cancelled:
+            self.status.show(f"Stopped {label} after {event.steps} iterations.", "info")
+        elif isinstance(event, DoneEvent) and label not in job.diverged:
+            result = describe_metrics(event.metrics)
+            text = (f"Finished {label}: {event.steps} iterations in {event.seconds:.1f} s"
+                    + (f" — {result}" if result else "") + ".")
+            self.status.show(f"{text} But {warnings}" if warnings else text, "warning" if warnings else "success")
+        elif warnings:
+            self.status.show(warnings, "warning")

@@ -1,0 +1,54 @@
+"""Cost curves of several runs overlaid, each labelled by its settings, so runs can be compared."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from widgets.views.figure import PALETTE, make_figure, plottable
+
+
+class CostCurves:
+    """One line per run; the oldest run is dropped once more than `max_runs` are shown."""
+
+    def __init__(self, title: str = "Cost J while training", *, x_title: str = "iteration", max_runs: int = 6,
+                 log_y: bool = True, height: int = 340):
+        self.max_runs = max_runs
+        self.figure = make_figure(title, x_title, "cost J", height=height, log_y=log_y)
+        self._colour = 0
+
+    @property
+    def labels(self) -> list[str]:
+        """The runs shown, oldest first (legend entries may carry a note such as "(diverged)")."""
+        return [trace.meta for trace in self.figure.data]
+
+    def add_run(self, label: str) -> None:
+        """Start a new, empty line named `label` (a run with the same label is replaced)."""
+        with self.figure.batch_update():
+            kept = [t for t in self.figure.data if t.meta != label][-(self.max_runs - 1):]
+            if len(kept) != len(self.figure.data):
+                self.figure.data = kept
+            self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines",
+                                             line={"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5}))
+        self._colour += 1
+
+    def update_run(self, label: str, steps: Sequence[int], costs: Sequence[float], *, note: str = "") -> None:
+        """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""
+        trace = self._trace(label)
+        with self.figure.batch_update():
+            trace.x, trace.y = list(steps), plottable(costs)
+            if note:
+                trace.name = f"{label} ({note})"
+                trace.line.dash = "dot"
+
+    def clear(self) -> None:
+        """Remove every run."""
+        self.figure.data = []
+        self._colour = 0
+
+    def _trace(self, label: str):
+        for trace in self.figure.data:
+            if trace.meta == label:
+                return trace
+        raise KeyError(f"No run named {label!r}; runs shown: {self.labels}")
