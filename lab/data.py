@@ -22,7 +22,7 @@ class Split:
     class_names: tuple[str, str]  # label 0, label 1
     image_shape: tuple[int, ...] | None = None  # (H, W) when each column is a flattened image
 
-    def to(self, device: torch.device | str) -> "Split":
+    def to(self, device: torch.device | str) -> Split:
         move = {k: getattr(self, k).to(device) for k in ("X_train", "Y_train", "X_test", "Y_test")}
         return Split(**move, class_names=self.class_names, image_shape=self.image_shape)
 

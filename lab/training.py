@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Iterator, Protocol
+from typing import Protocol
 
 import torch
 
@@ -91,7 +92,7 @@ def train(task: Trainable, num_steps: int, *, eval_every: int = 0, cancel: Cance
         cost = values[0]
         done = step
         first_cost = cost if step == 1 else first_cost
-        yield StepEvent(step, cost, dict(zip(grads.keys(), values[1:])))
+        yield StepEvent(step, cost, dict(zip(grads.keys(), values[1:], strict=True)))
         if not math.isfinite(cost) or (blowup_ratio is not None and cost > blowup_ratio * first_cost > 0):
             yield DivergedEvent(step, cost, divergence_message(step, cost, first_cost))
             yield DoneEvent(done, False, time.perf_counter() - start, {})

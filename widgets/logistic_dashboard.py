@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import ipywidgets as W
-import torch
 
 from lab.data import Split, load_faces
+from lab.device import describe_device
 from lab.history import RunHistory
 from lab.logistic import LogisticRegression, misclassified
 from lab.training import DoneEvent, train
-from lab.device import describe_device
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.export import ExportLinks
@@ -96,15 +95,18 @@ def learning_rate_dashboard(data: Split | None = None) -> Dashboard:
         loss, seed = controls["loss"].value, controls["seed"].value
         label = run_label(lr, loss, seed)
         task = LogisticRegression(split_for(seed), lr, loss)
-        tasks[label] = task
-        histories[label] = RunHistory(label, {"lr": lr, "num_iterations": n, "loss": loss, "seed": seed,
-                                              "data": "skimage lfw_subset, 75/25 split"})
-        costs.add_run(label)
+        settings = {"lr": lr, "num_iterations": n, "loss": loss, "seed": seed,
+                    "data": "scikit-image lfw_subset, 75/25 train/test split"}
+
+        def setup() -> None:
+            tasks[label] = task
+            histories[label] = RunHistory(label, settings)
+            costs.add_run(label)
 
         def work(cancel):
             for event in train(task, n, cancel=cancel, eval_every=max(1, n // 10)):
                 yield label, event
-        runner.start(work, label)
+        runner.start(work, label, setup)
 
     for widget in controls.values():
         widget.observe(start, names="value")
@@ -116,5 +118,6 @@ def learning_rate_dashboard(data: Split | None = None) -> Dashboard:
         [device_badge(device),
          W.HBox([W.VBox(list(controls.values())), W.VBox([train_button, stop_button, clear_button])]),
          status.widget, summary, costs.figure, W.HBox([grads.figure, wrong.figure]), export.widget],
-        controls={**controls, "train": train_button, "stop": stop_button, "clear": clear_button}, figures={"costs": costs.figure, "gradients": grads.figure, "misclassified": wrong.figure},
+        controls={**controls, "train": train_button, "stop": stop_button, "clear": clear_button},
+        figures={"costs": costs.figure, "gradients": grads.figure, "misclassified": wrong.figure},
         status=status, runner=runner, readout=summary)

@@ -50,14 +50,20 @@ class Runner:
         job = self._job
         return job is not None and job.thread is not None and job.thread.is_alive() and not job.cancel.is_set()
 
-    def start(self, work: Work, description: str) -> None:
-        """Cancel whatever runs and start `work(cancel_flag)` in a new thread."""
+    def start(self, work: Work, description: str, setup: Callable[[], None] | None = None) -> None:
+        """Cancel whatever runs and start `work(cancel_flag)` in a new thread.
+
+        `setup` (e.g. resetting the views for the new run) runs after the old job has lost the views,
+        so none of its late updates can land in the new run's plots.
+        """
         with self._lock:
             if self._job is not None:
                 self._job.cancel.set()
             self._count += 1
             job = self._job = _Job(self._count)
             self.last_error = None
+            if setup is not None:
+                setup()
         where = f" on {self.device_text}" if self.device_text else ""
         self.status.show(f"Training {description}{where}…", "busy")
         job.thread = threading.Thread(target=self._run, args=(job, work), daemon=True, name=f"lab-job-{job.number}")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import torch
 import plotly.graph_objects as go
+import torch
 
 from lab.logistic import sigmoid
 from widgets.controls import control
@@ -29,7 +29,8 @@ def sigmoid_dashboard() -> Dashboard:
         with figure.batch_update():
             figure.data[1].x, figure.data[1].y = [value], [p]
         verdict = "face" if p > 0.5 else "not a face"
-        text.value = f"σ({value:.1f}) = <b>{p:.4f}</b>: the model says P(face) = {p:.1%}, so it predicts <b>{verdict}</b>."
+        text.value = (f"σ({value:.1f}) = <b>{p:.4f}</b>: the model says P(face) = {p:.1%}, "
+                      f"so it predicts <b>{verdict}</b>.")
 
     z.observe(show, names="value")
     show()

@@ -47,19 +47,21 @@ def vector_learning_rate_dashboard() -> Dashboard:
         data = badly_scaled_split(controls["feature_scale"].value, device=device)
         learners = learning_rate_contenders(data, controls["lr"].value)
         n = controls["num_iterations"].value
-        histories.clear()
-        costs.clear()
         settings = {name: widget.value for name, widget in controls.items()}
-        for label in learners:
-            histories[label] = RunHistory(label, settings)
-            costs.add_run(label)
-        summary.value = ""
+
+        def setup() -> None:
+            histories.clear()
+            costs.clear()
+            for label in learners:
+                histories[label] = RunHistory(label, settings)
+                costs.add_run(label)
+            summary.value = ""
 
         def work(cancel):
             for label, learner in learners.items():
                 for event in train(learner, n, cancel=cancel):
                     yield label, event
-        runner.start(work, "three learners")
+        runner.start(work, "three learners", setup)
 
     for widget in controls.values():
         widget.observe(start, names="value")

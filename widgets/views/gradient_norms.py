@@ -23,5 +23,5 @@ class GradientNorms:
                 for i, name in enumerate(names):
                     self.figure.add_trace(go.Scatter(x=[], y=[], name=name, mode="lines",
                                                      line={"color": PALETTE[i % len(PALETTE)], "width": 2}))
-            for trace, values in zip(self.figure.data, norms.values()):
+            for trace, values in zip(self.figure.data, norms.values(), strict=True):
                 trace.x, trace.y = list(steps), plottable(values)

@@ -46,7 +46,8 @@ class ImageGrid:
                                                        font={"size": 14})]
                 return
             _, h, w = images.shape
-            self.figure.data[0].z = tile(np.asarray(images, dtype=float), self.columns).round(3).tolist()  # lists: restyle of a 2-D array does not reach the browser
+            # a nested list: a restyle carrying a 2-D numpy array does not reach the browser
+            self.figure.data[0].z = tile(np.asarray(images, dtype=float), self.columns).round(3).tolist()
             self.figure.layout.annotations = [
                 dict(text=caption, showarrow=False, x=(i % self.columns) * (w + 8) + w / 2,
                      y=(i // self.columns) * (h + 8) + h + 0.5, yanchor="top", font={"size": 11})

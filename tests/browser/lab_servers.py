@@ -1,0 +1,161 @@
+"""Start Voilà and JupyterLab on free ports, and launch Debian's Chromium — shared by the browser tests
+(`conftest.py`) and the benchmark (`tests/benchmarks/bench_voila.py`).
+
+Nothing here downloads a browser: Playwright always gets `executable_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = ROOT / "notebooks"
+ARTIFACTS = ROOT / "test-artifacts"
+BIN = Path(sys.executable).parent  # the venv's voila / jupyter sit next to its python
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def chromium_path() -> str:
+    """The browser to drive: $LAB_CHROMIUM, else Debian's /usr/bin/chromium."""
+    return os.environ.get("LAB_CHROMIUM", "/usr/bin/chromium")
+
+
+def chromium_missing_reason() -> str | None:
+    """Why the browser can't be used, or None when it can."""
+    path = chromium_path()
+    if not (Path(path).is_file() and os.access(path, os.X_OK)):
+        return (f"Chromium not found at {path} (set LAB_CHROMIUM, or `apt-get install chromium`); "
+                "the browser tests never download one")
+    return None
+
+
+def launch_chromium(playwright):
+    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, log: Path, timeout: float = 90.0) -> None:
+    """Poll `url` until it answers (any HTTP status), failing early if the server died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{process.args[:2]} exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except urllib.error.HTTPError:
+            return  # it answers: a 403/404 still means the server is up
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"no answer from {url} after {timeout:.0f} s:\n{log.read_text()[-3000:]}")
+
+
+def stop(process: subprocess.Popen) -> None:
+    """SIGINT twice, as at a terminal (Jupyter servers then shut their kernels down), then escalate."""
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGINT, 0.3), (signal.SIGINT, 8.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+def _start(cmd: list[str], url: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "wb") as out:
+        # its own process group, so stop() reaches the kernels it spawned as well
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    try:
+        wait_for_http(url, process, log)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+def isolated_env(home: Path) -> dict[str, str]:
+    """Environment whose Jupyter runtime/config/data dirs live under `home`, not the user's."""
+    env = dict(os.environ)
+    for name, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_RUNTIME_DIR", "runtime"),
+                      ("JUPYTERLAB_SETTINGS_DIR", "lab-settings"), ("JUPYTERLAB_WORKSPACES_DIR", "lab-workspaces"),
+                      ("IPYTHONDIR", "ipython")):
+        (home / sub).mkdir(parents=True, exist_ok=True)
+        env[name] = str(home / sub)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH", "")]))
+    env.setdefault("LAB_DEVICE", "cpu")  # browser tests check the page, not the accelerator
+    env["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
+    return env
+
+
+@contextmanager
+def voila_server(*extra_args: str, log_name: str = "voila.log"):
+    """Voilà in tree mode on notebooks/, started from the repository root like `.ci/serve`
+    (so a `voila.json`/`voila.py` there applies). Yields the base URL, e.g. http://127.0.0.1:PORT/."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="lab-voila-") as home:
+        env = isolated_env(Path(home))
+        cmd = [str(BIN / "voila"), "notebooks/", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+               *extra_args]
+        base = f"http://127.0.0.1:{port}/"
+        process = _start(cmd, base, env, ARTIFACTS / log_name)
+        try:
+            yield base
+        finally:
+            stop(process)
+
+
+@contextmanager
+def jupyterlab_server(log_name: str = "jupyterlab.log"):
+    """A token-less JupyterLab rooted at notebooks/, with throw-away config and runtime dirs.
+    Yields the base URL."""
+    port = free_port()
+    with tempfile.TemporaryDirectory(prefix="lab-jupyterlab-") as home:
+        env = isolated_env(Path(home))
+        cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
+               "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
+               f"--ServerApp.root_dir={NOTEBOOKS}", "--LabApp.news_url=None", "--LabApp.check_for_updates_class="
+               "jupyterlab.NeverCheckForUpdate", "--ServerApp.open_browser=False"]
+        base = f"http://127.0.0.1:{port}/"
+        process = _start(cmd, base + "api", env, ARTIFACTS / log_name)
+        try:
+            yield base
+        finally:
+            stop(process)
+
+
+def notebook_names() -> list[str]:
+    return sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+def clear_artifacts_dir() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "NOTEBOOKS", "ROOT", "chromium_missing_reason", "chromium_path",
+           "free_port", "jupyterlab_server", "launch_chromium", "notebook_names", "shutil", "voila_server"]

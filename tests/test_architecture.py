@@ -1,0 +1,76 @@
+"""The house rules of DESIGN.md that a test can check."""
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / ".ci"))
+from clean_notebooks import clean  # noqa: E402
+
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+UI_PACKAGES = ("ipywidgets", "plotly", "IPython", "anywidget", "traitlets")
+
+
+def test_lab_imports_no_ui_package():
+    modules = [p.stem for p in (ROOT / "lab").glob("*.py") if p.stem != "__init__"]
+    code = ("import sys\n" + "".join(f"import lab.{m}\n" for m in modules)
+            + f"print([m for m in {UI_PACKAGES!r} if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", f"lab pulled in UI packages: {out.stdout}"
+
+
+def test_widgets_never_import_torch_nn_models_directly():
+    """widgets/ reads controls and calls lab; the math stays in lab/."""
+    for path in (ROOT / "widgets").rglob("*.py"):
+        text = path.read_text()
+        assert "torch.nn" not in text and "backward(" not in text, f"math in {path.relative_to(ROOT)}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_are_committed_clean(path):
+    """No widget state (megabytes of plotly); outputs only in the cells nbval checks, which must have them."""
+    notebook = json.loads(path.read_text())
+    assert clean(notebook) == notebook, f"run: python .ci/clean_notebooks.py {path.relative_to(ROOT)}"
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "code" and "".join(cell["source"]).startswith("# NBVAL_CHECK_OUTPUT"):
+            assert cell["metadata"].get("keep_output") and cell["outputs"], "".join(cell["source"])[:60]
+
+
+def test_the_cleaner_strips_widget_state_and_keeps_checked_outputs():
+    stream = {"output_type": "stream", "name": "stdout", "text": "cost = 5.8\n"}
+    widget = {"output_type": "display_data", "data": {"application/vnd.jupyter.widget-view+json": {}}}
+    notebook = {"metadata": {"widgets": {"state": "5 MB"}, "kernelspec": {"name": "python3"}}, "cells": [
+        {"cell_type": "code", "metadata": {}, "execution_count": 4, "source": "dashboard()", "outputs": [widget]},
+        {"cell_type": "code", "metadata": {"keep_output": True}, "execution_count": 9,
+         "source": "# NBVAL_CHECK_OUTPUT\nprint(cost)", "outputs": [stream]},
+    ]}
+    cleaned = clean(notebook)
+    assert cleaned["metadata"] == {"kernelspec": {"name": "python3"}}
+    assert cleaned["cells"][0]["outputs"] == [] and cleaned["cells"][0]["execution_count"] is None
+    assert cleaned["cells"][1]["outputs"] == [stream] and cleaned["cells"][1]["execution_count"] == 1
+    assert notebook["metadata"]["widgets"] == {"state": "5 MB"}  # the input is left alone
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_code_cells_are_thin(path):
+    """No installs, downloads or seeds; a few lines per cell."""
+    for cell in json.loads(path.read_text())["cells"]:
+        if cell["cell_type"] == "code":
+            source = "".join(cell["source"])
+            assert not re.search(r"%pip|!pip|urllib|requests\.|manual_seed|wget|curl ", source), source
+            assert source.count("\n") < 12, source
+
+
+def test_index_links_every_notebook_and_every_link_resolves():
+    index = "".join("".join(c["source"]) for c in json.loads((ROOT / "notebooks/00_index.ipynb").read_text())["cells"])
+    links = set(re.findall(r"\]\(([^)#]+\.ipynb)\)", index))
+    names = {p.name for p in NOTEBOOKS} - {"00_index.ipynb"}
+    assert links == names
+    for path in NOTEBOOKS:
+        for link in re.findall(r"\]\(([^)#]+\.ipynb)\)", path.read_text()):
+            assert (ROOT / "notebooks" / link).exists(), f"{path.name} links to missing {link}"

@@ -1,0 +1,54 @@
+"""Install, lint and Binder: the habits that keep a notebook project healthy."""
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import tomllib
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
+    result = subprocess.run([ruff, "check", "."], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pyproject_declares_ranges_not_pins_for_the_runtime():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["name"] == "dl-lab"
+    torch = next(d for d in project["dependencies"] if d.startswith("torch"))
+    assert ">=" in torch and "==" not in torch  # users with GPUs pick their build
+    for needed in ("ipywidgets>=8.1", "plotly>=6", "anywidget", "jupyterlab>=4", "voila>=0.5.11"):
+        assert any(d.startswith(needed) for d in project["dependencies"]), needed
+    for needed in ("pytest", "nbval", "playwright", "hypothesis", "ruff"):
+        assert any(d.startswith(needed) for d in project["optional-dependencies"]["test"]), needed
+
+
+def test_pre_commit_strips_notebook_outputs_and_runs_ruff():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    hooks = {hook["id"]: hook for repo in config["repos"] for hook in repo["hooks"]}
+    assert {"clean-notebooks", "ruff"} <= set(hooks)
+    assert hooks["clean-notebooks"]["entry"] == "python .ci/clean_notebooks.py"
+
+
+def test_binder_uses_python_311_and_the_cpu_torch_index():
+    assert (ROOT / "binder/runtime.txt").read_text().strip() == "python-3.11"
+    requirements = (ROOT / "binder/requirements.txt").read_text().splitlines()
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in requirements
+    assert "." in requirements  # the lab itself
+
+
+def test_repo2docker_accepts_the_binder_folder():
+    repo2docker = shutil.which("repo2docker") or str(Path(sys.executable).with_name("repo2docker"))
+    result = subprocess.run([repo2docker, "--no-build", "--no-run", "--debug", "."], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300)
+    dockerfile = result.stdout + result.stderr
+    assert result.returncode == 0, dockerfile[-2000:]
+    assert "python=3.11" in dockerfile
+    copy_repo = dockerfile.index("COPY --chown=0:0 src/ ${REPO_DIR}/")
+    install = dockerfile.index('pip install --no-cache-dir -r "binder/requirements.txt"')
+    assert copy_repo < install  # the lab (".") is installed after the repository is in place
