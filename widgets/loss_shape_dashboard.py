@@ -11,6 +11,7 @@ from lab.logistic import cost_along_line, negative_curvature_fraction
 from lab.seeding import make_generator
 from widgets.controls import control
 from widgets.dashboard import Dashboard, readout
+from widgets.guard import guarded, show_error_in
 from widgets.views.figure import PALETTE, make_figure
 
 POINTS = 201  # samples along the line
@@ -45,6 +46,7 @@ def loss_shape_dashboard(data: Split | None = None) -> Dashboard:
         text.value = (f"Along this line the cross-entropy cost bends down on <b>{ce_down:.0%}</b> of the points "
                       f"(it is convex); the squared-error cost bends down on <b>{se_down:.0%}</b>: {verdict}.")
 
+    show = guarded(show, show_error_in(text))
     seed.observe(show, names="value")
     span.observe(show, names="value")
     show()

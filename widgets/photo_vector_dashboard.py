@@ -8,6 +8,7 @@ import plotly.graph_objects as go
 from lab.data import Split, load_faces
 from widgets.controls import control
 from widgets.dashboard import Dashboard, readout
+from widgets.guard import guarded, show_error_in
 from widgets.views.figure import PALETTE, make_figure
 
 
@@ -43,6 +44,7 @@ def photo_vector_dashboard(data: Split | None = None) -> Dashboard:
                         f"photos as columns gives X with shape <b>({n}, {m})</b> and Y with shape <b>(1, {m})</b>. "
                         f"Photo #{i} is labelled y = {int(Y[0, i])} ({label}).")
 
+    show = guarded(show, show_error_in(shapes))
     index.observe(show, names="value")
     show()
     return Dashboard([index, shapes, W.HBox([photo, vector])], controls={"example_index": index},

@@ -8,6 +8,7 @@ import torch
 from lab.logistic import sigmoid
 from widgets.controls import control
 from widgets.dashboard import Dashboard, readout
+from widgets.guard import guarded, show_error_in
 from widgets.views.figure import PALETTE, make_figure
 
 
@@ -32,6 +33,7 @@ def sigmoid_dashboard() -> Dashboard:
         text.value = (f"σ({value:.1f}) = <b>{p:.4f}</b>: the model says P(face) = {p:.1%}, "
                       f"so it predicts <b>{verdict}</b>.")
 
+    show = guarded(show, show_error_in(text))
     z.observe(show, names="value")
     show()
     return Dashboard([z, text, figure], controls={"z": z}, figures={"sigmoid": figure}, readout=text)

@@ -10,6 +10,7 @@ from lab.training import DoneEvent, train
 from lab.vector_learning_rate import badly_scaled_split, learning_rate_contenders
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
+from widgets.guard import guarded
 from widgets.runner import Runner
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
@@ -63,6 +64,7 @@ def vector_learning_rate_dashboard() -> Dashboard:
                     yield label, event
         runner.start(work, "three learners", setup)
 
+    start = guarded(start, lambda text: status.show(text, "error"))
     for widget in controls.values():
         widget.observe(start, names="value")
     run_button.on_click(start)
