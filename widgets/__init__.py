@@ -6,3 +6,85 @@ import sys
 # rfc3987_syntax, which compiles a grammar for ~1 s. Nothing in a lab kernel validates IRIs, so
 # jsonschema is told the optional package is absent (it catches the ImportError and skips it).
 sys.modules.setdefault("rfc3987_syntax", None)
+
+
+def _share_plotly_bundle() -> None:
+    """Send plotly's 5 MB widget JavaScript to the browser once per kernel instead of once per figure.
+
+    plotly ≥ 6 makes FigureWidget an anywidget whose `_esm` trait holds the whole bundle, so every figure
+    ships and evaluates its own copy: 8 figures cost ~40 MB of websocket traffic and 8 evaluations of
+    plotly.js (~11 s before notebook 01 was interactive on 2 cores). Here one hidden carrier widget holds
+    the bundle; each figure's `_esm` is a small loader that waits for the carrier's module, shared
+    through `globalThis` for the whole page.
+    """
+    try:
+        import hashlib
+        import json
+
+        import anywidget
+        import plotly
+        import traitlets
+        from plotly.basewidget import BaseFigureWidget
+    except ImportError:  # no anywidget: plotly's FigureWidget is unusable anyway
+        return
+    if getattr(BaseFigureWidget, "_lab_shared_bundle", False):
+        return
+    source = str(BaseFigureWidget._esm)
+    key = f"dl-lab/plotly-widget/{plotly.__version__}/{hashlib.sha1(source.encode()).hexdigest()[:12]}"
+    slot = """
+const KEY = Symbol.for(%s);
+function slot() {
+  let s = globalThis[KEY];
+  if (!s) {
+    let resolve, reject;
+    const promise = new Promise((res, rej) => { resolve = res; reject = rej; });
+    s = globalThis[KEY] = { promise, resolve, reject, loading: false };
+  }
+  return s;
+}
+""" % json.dumps(key)
+    loader = slot + """
+export default async () => {
+  let timer;
+  const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(
+    "plotly's widget code did not arrive within 120 s: the kernel's plotly carrier widget is missing")), 120000); });
+  try {
+    const plotlyWidget = await Promise.race([slot().promise, late]);
+    return plotlyWidget.default();
+  } finally {
+    clearTimeout(timer);
+  }
+};
+"""
+    carrier_esm = slot + """
+export default {
+  initialize({ model }) {
+    const s = slot();
+    if (s.loading) return;  // another kernel on this page already brought the same bundle
+    s.loading = true;
+    const url = URL.createObjectURL(new Blob([model.get("bundle")], { type: "text/javascript" }));
+    import(url).then(s.resolve, s.reject).finally(() => URL.revokeObjectURL(url));
+  },
+};
+"""
+
+    class PlotlyBundle(anywidget.AnyWidget):
+        """Never displayed: carries plotly's widget code to every page that connects to this kernel."""
+
+        _esm = carrier_esm
+        bundle = traitlets.Unicode(source).tag(sync=True)
+
+    carrier: list = []
+    original_init = BaseFigureWidget.__init__
+
+    def __init__(self, *args, **kwargs):
+        if not carrier or carrier[0].comm is None:  # first figure of this kernel, or the carrier was closed
+            carrier[:] = [PlotlyBundle()]
+        original_init(self, *args, **kwargs)
+
+    BaseFigureWidget._esm = loader
+    BaseFigureWidget.__init__ = __init__
+    BaseFigureWidget._lab_shared_bundle = True
+
+
+_share_plotly_bundle()

@@ -1,0 +1,110 @@
+"""Fixtures for the browser tests: a Voilà server, a JupyterLab server and headless Chromium.
+
+Servers and browser live for the whole session (starting them is the slow part); each test gets a fresh
+browser context. Screenshots go to test-artifacts/ for a human to look at.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+from lab_pages import KernelWidgets
+from lab_servers import (
+    ARTIFACTS,
+    chromium_missing_reason,
+    jupyterlab_server,
+    launch_chromium,
+    voila_server,
+)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture(scope="session")
+def chromium_ok() -> None:
+    """In CI a missing browser is a failure, never a silent skip; on a laptop it is a skip."""
+    reason = chromium_missing_reason()
+    if reason is None:
+        return
+    if os.environ.get("CI"):
+        pytest.fail(f"CI is set but the browser tests cannot run: {reason}", pytrace=False)
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def browser(chromium_ok):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = launch_chromium(playwright)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture(scope="session")
+def voila_url(chromium_ok, artifacts) -> str:
+    """Base URL of `voila notebooks/` in tree mode, e.g. http://127.0.0.1:PORT/."""
+    with voila_server(log_name="voila-tests.log") as base:
+        yield base
+
+
+@pytest.fixture(scope="session")
+def jupyterlab_url(chromium_ok, artifacts) -> str:
+    """Base URL of a token-less JupyterLab rooted at notebooks/, with throw-away settings."""
+    with jupyterlab_server(log_name="jupyterlab-tests.log") as base:
+        yield base
+
+
+class PageErrors:
+    """Uncaught JavaScript errors and console errors of one page (resource loads from the internet excluded:
+    Voilà's template links a CDN stylesheet, and this machine may be offline)."""
+
+    def __init__(self, page):
+        self.items: list[str] = []
+        page.on("pageerror", lambda error: self.items.append(f"uncaught: {error}"))
+        page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if message.type != "error":
+            return
+        text = message.text
+        if text.startswith("Failed to load resource") and "ERR_NAME_NOT_RESOLVED" in text:
+            return
+        self.items.append(f"console.error: {text[:500]}")
+
+
+@pytest.fixture
+def page(browser, request):
+    """A fresh browser context and page (1280×900) that records its errors (`page.errors.items`) and its
+    kernel's widgets (`page.kernel_widgets`); on failure a screenshot is saved."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(30_000)
+    page = context.new_page()
+    page.errors = PageErrors(page)
+    page.kernel_widgets = KernelWidgets(page)
+    yield page
+    failed = getattr(request.node, "rep_call", None)
+    if failed is not None and failed.failed:
+        name = re.sub(r"[^\w.-]+", "_", request.node.name)
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
+        except Exception:  # the page may be gone; the failure itself is what matters
+            pass
+    context.close()
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report

@@ -1,0 +1,121 @@
+"""Every notebook served by Voilà, loaded in headless Chromium: it renders, shows no error, and reacts."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+import urllib.request
+
+import pytest
+from lab_pages import dom_counts, error_texts, plot_summary, slider, wait_for_widgets
+from lab_servers import ARTIFACTS, NOTEBOOKS, notebook_names
+
+pytestmark = pytest.mark.browser
+
+COST_PLOT = "Cost J on the training photos"
+LOAD_TIMEOUT_MS = 180_000  # Voilà runs the whole notebook before it shows anything
+
+
+def open_dashboard(page, voila_url: str, name: str) -> tuple[dict[str, int], dict[str, int]]:
+    """Load a notebook in Voilà and wait until all its widgets show; returns (kernel counts, page counts)."""
+    response = page.goto(f"{voila_url}voila/render/{name}", wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+    # Voilà removes its spinner once every cell has run and the page is shown
+    page.wait_for_function("document.readyState === 'complete' && !document.getElementById('loading')",
+                           timeout=LOAD_TIMEOUT_MS, polling=200)
+    assert response.status == 200, f"{name}: HTTP {response.status}"
+    displays = response.text().count('"application/vnd.jupyter.widget-view+json"')  # one per shown widget
+    return wait_for_widgets(page, root_views=displays)
+
+
+@pytest.mark.parametrize("name", notebook_names())
+def test_notebook_renders_without_errors(page, voila_url, name):
+    expected, counts = open_dashboard(page, voila_url, name)
+    page.screenshot(path=str(ARTIFACTS / f"voila-{name.removesuffix('.ipynb')}.png"), full_page=True)
+
+    assert error_texts(page) == []
+    assert page.errors.items == []
+    for kind, n in expected.items():
+        assert counts[kind] == n, f"{name}: {counts[kind]} {kind} on the page, the notebook makes {n} ({counts})"
+    assert counts["drawn"] == expected["FigureWidget"], f"{name}: some plots never drew ({counts})"
+    if _calls_a_dashboard(name):
+        assert counts["FigureWidget"] > 0 and counts["slider"] + counts["Dropdown"] + counts["Button"] > 0, counts
+
+
+def _calls_a_dashboard(name: str) -> bool:
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return any(re.search(r"\w+_dashboard\(", "".join(c["source"])) for c in cells if c["cell_type"] == "code")
+
+
+def test_index_links_every_notebook_and_each_link_opens(page, voila_url):
+    open_dashboard(page, voila_url, "00_index.ipynb")
+    hrefs = page.eval_on_selector_all("#rendered_cells a[href$='.ipynb']", "links => links.map(a => a.href)")
+    others = set(notebook_names()) - {"00_index.ipynb"}
+    linked = {urllib.parse.urlparse(h).path.rsplit("/", 1)[-1] for h in hrefs}
+    assert linked == others, f"the index links {sorted(linked)}, the lab has {sorted(others)}"
+    for href in sorted(set(hrefs)):
+        assert urllib.parse.urlparse(href).path.startswith("/voila/render/"), href
+        with urllib.request.urlopen(href, timeout=180) as response:  # Voilà runs the notebook to answer
+            html = response.read().decode()
+            assert response.status == 200, href
+        # Voilà started a kernel for that answer: shut it down as the page would on leaving
+        kernel = re.search(r'"kernelId":\s*"([0-9a-f-]+)"', html)
+        if kernel:
+            shutdown = urllib.request.Request(f"{voila_url}voila/api/shutdown/{kernel.group(1)}", method="POST")
+            urllib.request.urlopen(shutdown, timeout=30).close()
+
+
+def lr_dashboard(page):
+    lr = slider(page, "Learning rate α")
+    assert lr.count() == 1, "the learning-rate slider is missing"
+    board = page.locator(".jp-OutputArea-output > .widget-vbox").filter(has=lr)
+    return lr, board.locator(".lab-status")
+
+
+def lr_readout(lr) -> float:
+    return float(lr.locator(".widget-readout").inner_text())
+
+
+def test_moving_the_learning_rate_trains_and_redraws_the_cost(page, voila_url):
+    expected, _ = open_dashboard(page, voila_url, "01_logistic_regression.ipynb")
+    lr, status = lr_dashboard(page)
+    before = plot_summary(page, COST_PLOT)
+    assert before is not None, "no cost plot"
+    assert before["drawnLines"] == 0 and before["points"] == 0  # nothing trains until a control moves
+
+    # a learner clicks the slider's track at 60 %: α jumps to about 10^(-4 + 0.6·5) = 0.1
+    track = lr.locator(".noUi-base")
+    box = track.bounding_box()
+    page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + box["height"] / 2)
+    page.wait_for_function("el => /^\\W*Finished/.test(el.textContent)", arg=status.element_handle(),
+                           timeout=90_000, polling=100)
+    value = lr_readout(lr)
+    assert 0.03 < value < 0.3, f"the click set α = {value}"
+
+    after = plot_summary(page, COST_PLOT)
+    assert after["drawnLines"] > before["drawnLines"], after
+    assert after["points"] >= 50 and after["drawnVertices"] >= 2, after
+    assert any(name.startswith(f"α={value:.2g}") for name in after["names"]), after["names"]
+    assert "lab-status-success" in status.get_attribute("class")
+    assert re.search(r"test accuracy \d+\.\d%", status.inner_text())
+    assert error_texts(page) == [] and page.errors.items == []
+    page.screenshot(path=str(ARTIFACTS / "voila-01-after-training.png"), full_page=True)
+
+    # dragging the handle to the right end: α = 10 blows the cost up and the status line says so
+    handle = lr.locator(".noUi-handle")
+    hbox = handle.bounding_box()
+    page.mouse.move(hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] + 40, hbox["y"] + hbox["height"] / 2, steps=12)
+    page.mouse.up()
+    page.wait_for_function("el => el.classList.contains('lab-status-warning')", arg=status.element_handle(),
+                           timeout=90_000, polling=100)
+    assert math.isclose(lr_readout(lr), 10.0), lr.inner_text()
+    assert "try a smaller learning rate" in status.inner_text()
+    diverged = plot_summary(page, COST_PLOT)
+    assert diverged["traces"] == after["traces"] + 1
+    assert any(name.endswith("(diverged)") for name in diverged["names"]), diverged["names"]
+    status.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "voila-01-diverged.png"))
+    assert dom_counts(page)["FigureWidget"] == expected["FigureWidget"]

@@ -1,0 +1,42 @@
+"""The boxes-on-an-image view: layers of outlines, labels, lines and notes, updated in place."""
+
+import numpy as np
+
+from widgets.views.boxes import BoxesView, grid_segments, outline, rgb_rows
+
+
+def test_outline_joins_boxes_with_gaps():
+    xs, ys = outline([(0, 0, 2, 1), (5, 5, 6, 7)])
+    assert xs == [0, 2, 2, 0, 0, None, 5, 6, 6, 5, 5, None]
+    assert ys == [0, 0, 1, 1, 0, None, 5, 5, 7, 7, 5, None]
+
+
+def test_rgb_rows_are_nested_lists_of_bytes():
+    rows = rgb_rows(np.array([[[0.0, 0.5, 1.0]]]))
+    assert rows == [[[0, 128, 255]]] and isinstance(rows, list)
+
+
+def test_grid_segments_cut_the_image_into_cells():
+    assert grid_segments(64, 4) == [(16, 0, 16, 64), (0, 16, 64, 16), (32, 0, 32, 64), (0, 32, 64, 32),
+                                    (48, 0, 48, 64), (0, 48, 64, 48)]
+    assert grid_segments(64, 1) == []
+
+
+def test_layers_show_count_hide_and_label_boxes():
+    view = BoxesView("scene", 64, empty_text="Train first")
+    view.add_layer("found", "#0072B2", labels=True)
+    view.add_layer("grid", "#ffffff", legend=False)
+    view.show_image(np.zeros((64, 64, 3)))
+    view.set_boxes("found", [(1, 2, 10, 12), (20, 20, 30, 40)], ["a 0.9", "b 0.7"])
+    assert view.count("found") == 2
+    labels = view.figure.data[2]
+    assert labels.text == ("a 0.9", "b 0.7") and labels.x == (1, 20) and labels.y == (2, 20)
+    view.set_lines("grid", grid_segments(64, 2))
+    assert view.figure.data[3].x == (32, 32, None, 0, 64, None)
+    view.set_visible("found", False)
+    assert view.figure.data[1].visible is False and view.figure.data[2].visible is False
+    assert [a.text for a in view.figure.layout.annotations] == ["Train first"]
+    view.note("")
+    assert view.figure.layout.annotations == ()
+    view.set_boxes("found", [])
+    assert view.count("found") == 0

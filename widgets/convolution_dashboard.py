@@ -1,0 +1,166 @@
+"""Filters on a real photo: edit a 3×3 filter, choose padding and stride, watch the output and its shape.
+
+Also a pooling view: max or average pooling of the same photos, with the window and stride as controls.
+"""
+
+from __future__ import annotations
+
+import html
+
+import ipywidgets as W
+import torch
+
+from lab.convolution import FILTERS, conv2d, load_photo, make_filter, notes_output_size, output_size, pad_image, pool2d
+from lab.params import PARAMS
+from widgets.controls import control
+from widgets.dashboard import Dashboard, readout
+from widgets.guard import guarded, show_error_in
+from widgets.views.grey_image import GreyImage
+
+PHOTO_SIDE = 192  # long side in pixels: big enough to see whiskers, small enough for instant updates
+
+
+def _name(option: str) -> str:
+    return option.replace("_", " ")
+
+
+def kernel_cells(kernel: torch.Tensor) -> list[W.BoundedFloatText]:
+    """Nine number boxes holding a 3×3 filter, row by row."""
+    p = PARAMS["kernel_weight"]
+    return [W.BoundedFloatText(value=round(float(kernel[i, j]), 4), min=p.low, max=p.high, step=p.step,
+                               continuous_update=True, tooltip=f"{p.label}, row {i + 1}, column {j + 1}: {p.help}",
+                               layout={"width": "78px"})
+            for i in range(3) for j in range(3)]
+
+
+def shape_text(h: int, w: int, f: int, padding: int, stride: int) -> str:
+    """The output-size readout: ⌊(n + 2p − f)/s⌋ + 1 worked out for rows and columns, and the notes' value."""
+    rows, cols = output_size(h, f, padding, stride), output_size(w, f, padding, stride)
+    return (f"<b>Output size</b> ⌊(n + 2p − f)/s⌋ + 1:<br>"
+            f"rows ⌊({h} + 2·{padding} − {f})/{stride}⌋ + 1 = <b>{rows}</b><br>"
+            f"columns ⌊({w} + 2·{padding} − {f})/{stride}⌋ + 1 = <b>{cols}</b><br>"
+            f'<span style="color:#6b0000">The notes\' m − 2f + 1 would say {notes_output_size(h, f)} × '
+            f"{notes_output_size(w, f)}: wrong, and blind to padding and stride.</span>")
+
+
+def convolution_dashboard(photo: str = "chelsea", max_side: int = PHOTO_SIDE) -> Dashboard:
+    """A photo chooser, a filter preset menu, an editable 3×3 filter, padding and stride → input and output."""
+    photo_menu = control("photo", value=photo)
+    preset = control("conv_filter")
+    cells = kernel_cells(make_filter(preset.value))
+    padding = control("padding", continuous_update=True)
+    stride = control("stride", continuous_update=True)
+    for slider in (padding, stride):
+        slider.layout = {"width": "300px"}
+    shape = W.HTML(layout={"margin": "0 0 0 16px"})
+    before = GreyImage("Input", fixed_range=(0.0, 1.0))
+    after = GreyImage("Output")
+    text = readout()
+    state = {"image": load_photo(photo, max_side), "loading_preset": False}
+
+    def kernel() -> torch.Tensor:
+        return torch.tensor([cell.value for cell in cells], dtype=torch.float32).reshape(3, 3)
+
+    def filter_name(k: torch.Tensor) -> str:
+        for name in FILTERS:
+            if torch.allclose(k, make_filter(name), atol=5e-5):
+                return f"the {_name(name)} filter"
+        return "your own filter"
+
+    def show_input(*_) -> None:
+        image = state["image"]
+        h, w = image.shape
+        p = padding.value
+        title = f"Input: {photo_menu.value}, {h} × {w}" + (f", padded to {h + 2 * p} × {w + 2 * p}" if p else "")
+        before.show(pad_image(image, p), title)
+
+    def show_output(*_) -> None:
+        if state["loading_preset"]:
+            return
+        image, k = state["image"], kernel()
+        h, w = image.shape
+        out = conv2d(image, k, stride=stride.value, padding=padding.value)
+        rows, cols = out.shape
+        after.show(out, f"Output: {rows} × {cols}")
+        shape.value = shape_text(h, w, 3, padding.value, stride.value)
+        text.value = (f"{html.escape(filter_name(k)).capitalize()} turns the {h} × {w} photo into a "
+                      f"<b>{rows} × {cols}</b> output (padding {padding.value}, stride {stride.value}); its values "
+                      f"run from {out.min().item():.2f} (black) to {out.max().item():.2f} (white), "
+                      f"mean size |value| = <b>{out.abs().mean().item():.3f}</b>.")
+
+    def on_photo(*_) -> None:
+        state["image"] = load_photo(photo_menu.value, max_side)
+        show_input()
+        show_output()
+
+    def on_preset(*_) -> None:
+        k = make_filter(preset.value)
+        state["loading_preset"] = True  # nine cell changes, one redraw
+        try:
+            for cell, value in zip(cells, k.flatten().tolist(), strict=True):
+                cell.value = round(value, 4)
+        finally:
+            state["loading_preset"] = False
+        show_output()
+
+    def on_padding(*_) -> None:
+        show_input()
+        show_output()
+
+    show_error = show_error_in(text)
+    photo_menu.observe(guarded(on_photo, show_error), names="value")
+    preset.observe(guarded(on_preset, show_error), names="value")
+    padding.observe(guarded(on_padding, show_error), names="value")
+    for widget in (stride, *cells):
+        widget.observe(guarded(show_output, show_error), names="value")
+    guarded(on_padding, show_error)()
+
+    grid = W.GridBox(cells, layout={"grid_template_columns": "repeat(3, 82px)", "grid_gap": "4px"})
+    editor = W.VBox([W.HTML("<b>Filter weights</b> (3 × 3, edit any cell)"), grid])
+    sliders = W.VBox([padding, stride, shape], layout={"margin": "0 0 0 24px"})
+    controls = {"photo": photo_menu, "conv_filter": preset, "padding": padding, "stride": stride}
+    controls.update({f"kernel_{i}{j}": cells[3 * i + j] for i in range(3) for j in range(3)})
+    return Dashboard([W.HBox([photo_menu, preset]), W.HBox([editor, sliders]), text,
+                      W.HBox([before.figure, after.figure])],
+                     controls=controls, figures={"input": before.figure, "output": after.figure}, readout=text)
+
+
+def pooling_dashboard(photo: str = "chelsea", max_side: int = PHOTO_SIDE) -> Dashboard:
+    """Max or average pooling of a photo: window size and stride → the pooled image and its shape."""
+    photo_menu = control("photo", value=photo)
+    mode = control("pool_mode")
+    size = control("pool_size", continuous_update=True)
+    stride = control("stride", value=2, continuous_update=True)
+    before = GreyImage("Input", fixed_range=(0.0, 1.0))
+    after = GreyImage("Pooled", fixed_range=(0.0, 1.0))
+    text = readout()
+    state = {"image": load_photo(photo, max_side)}
+
+    def show(*_) -> None:
+        image = state["image"]
+        h, w = image.shape
+        f, s = size.value, stride.value
+        out = pool2d(image, f, stride=s, mode=mode.value)
+        rows, cols = out.shape
+        after.show(out, f"{mode.value.capitalize()} pooling: {rows} × {cols}")
+        kept = "the largest value" if mode.value == "max" else "the mean"
+        text.value = (f"{mode.value.capitalize()} pooling keeps {kept} of each {f} × {f} window, moving {s} "
+                      f"pixel{'s' if s > 1 else ''} at a time: ⌊({h} − {f})/{s}⌋ + 1 = <b>{rows}</b> rows and "
+                      f"⌊({w} − {f})/{s}⌋ + 1 = <b>{cols}</b> columns. Mean brightness {out.mean().item():.3f} "
+                      f"(the photo's: {image.mean().item():.3f}). Pooling has no weights to learn.")
+
+    def on_photo(*_) -> None:
+        state["image"] = load_photo(photo_menu.value, max_side)
+        h, w = state["image"].shape
+        before.show(state["image"], f"Input: {photo_menu.value}, {h} × {w}")
+        show()
+
+    show_error = show_error_in(text)
+    photo_menu.observe(guarded(on_photo, show_error), names="value")
+    for widget in (mode, size, stride):
+        widget.observe(guarded(show, show_error), names="value")
+    guarded(on_photo, show_error)()
+    controls = {"photo": photo_menu, "pool_mode": mode, "pool_size": size, "stride": stride}
+    return Dashboard([W.HBox([photo_menu, mode]), W.HBox([size, stride]), text,
+                      W.HBox([before.figure, after.figure])],
+                     controls=controls, figures={"input": before.figure, "pooled": after.figure}, readout=text)

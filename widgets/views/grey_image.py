@@ -1,0 +1,54 @@
+"""One grey image as a heatmap: pixel (0, 0) top left, square pixels, so a photo keeps its aspect ratio."""
+
+from __future__ import annotations
+
+import base64
+
+import numpy as np
+import plotly.graph_objects as go
+
+from widgets.views.figure import make_figure
+
+
+class GreyImage:
+    """A FigureWidget showing a 2-D array in a grey scale; `show()` replaces the picture in one message.
+
+    `fixed_range=(0, 1)` pins black and white (photos); without it the scale follows each image's own
+    minimum and maximum (filter outputs, which can be negative), and a colour bar shows the values.
+    """
+
+    def __init__(self, title: str, *, height: int = 420, width: int = 540,
+                 fixed_range: tuple[float, float] | None = None):
+        self.figure = make_figure(title, height=height, width=width)
+        self.figure.update_layout(margin={"l": 40, "r": 10, "t": 50, "b": 30})
+        self.figure.update_xaxes(showgrid=False, constrain="domain", ticks="outside")
+        # rows grow downwards, as in an image; scaleanchor makes every pixel square
+        self.figure.update_yaxes(showgrid=False, autorange="reversed", scaleanchor="x", constrain="domain",
+                                 ticks="outside")
+        low, high = fixed_range or (None, None)
+        self.figure.add_trace(go.Heatmap(
+            z=[[0.0]], colorscale="gray", zmin=low, zmax=high, zauto=fixed_range is None,
+            showscale=fixed_range is None, colorbar={"thickness": 12, "len": 0.8},
+            hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
+
+    def show(self, image, title: str | None = None) -> None:
+        """Show `image` (H, W), a tensor or array, in one update message.
+
+        The pixels travel as plotly's typed-array spec (float32 bytes in base64 with their shape), which
+        plotly.js decodes itself: a nested list would cost ~10 ms of Python per update, walked number by
+        number by plotly's and ipywidgets' serializers, and a raw 2-D numpy array does not reach the browser.
+        """
+        z = np.ascontiguousarray(np.asarray(image, dtype=np.float32))  # (H, W)
+        spec = {"dtype": "f4", "bdata": base64.b64encode(z.tobytes()).decode("ascii"),
+                "shape": f"{z.shape[0]}, {z.shape[1]}"}
+        layout = {} if title is None else {"title.text": title}
+        self.figure.plotly_update(restyle_data={"z": [spec]}, relayout_data=layout, trace_indexes=[0])
+
+
+def pixels(figure) -> np.ndarray:
+    """The image a GreyImage figure holds, decoded back to an (H, W) array (for tests and exports)."""
+    z = figure.data[0].z
+    if isinstance(z, dict):
+        h, w = (int(v) for v in z["shape"].split(","))
+        return np.frombuffer(base64.b64decode(z["bdata"]), dtype=z["dtype"]).reshape(h, w)
+    return np.asarray(z, dtype=np.float64)

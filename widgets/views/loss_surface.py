@@ -1,0 +1,62 @@
+"""Paths of several optimizers drawn over the contour lines of a two-weight cost surface."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import plotly.graph_objects as go
+
+from widgets.views.figure import PALETTE, make_figure, plottable
+
+
+class SurfacePaths:
+    """A contour plot (trace 0), the minimum (trace 1), then one line-with-markers trace per path."""
+
+    def __init__(self, title: str = "Optimizer paths on the cost surface", *, height: int = 500,
+                 width: int | None = 960):
+        self.figure = make_figure(title, "w₁", "w₂", height=height, width=width)
+        self.figure.add_trace(go.Contour(z=[[0.0]], colorscale="Greys", reversescale=True, ncontours=24,
+                                         showscale=False, contours={"coloring": "lines"}, line={"width": 1},
+                                         hoverinfo="skip", name="cost contours"))
+        self.figure.add_trace(go.Scatter(x=[], y=[], mode="markers", name="minimum",
+                                         marker={"symbol": "star", "size": 16, "color": PALETTE[6]}))
+        self.figure.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
+                                  margin={"r": 200})
+
+    @property
+    def labels(self) -> list[str]:
+        return [trace.meta for trace in self.figure.data[2:]]
+
+    def show_surface(self, w1: Sequence[float], w2: Sequence[float], z, minimum: tuple[float, float],
+                     title: str) -> None:
+        """Replace the contours: z (len(w2), len(w1)) as nested lists or an array; fixes the axis ranges."""
+        z = [[round(float(v), 4) for v in row] for row in z]  # nested lists: a 2-D array restyle is lost
+        with self.figure.batch_update():
+            contour = self.figure.data[0]
+            contour.x, contour.y, contour.z = list(w1), list(w2), z
+            self.figure.data[1].x, self.figure.data[1].y = [minimum[0]], [minimum[1]]
+            self.figure.layout.xaxis.range = [w1[0], w1[-1]]
+            self.figure.layout.yaxis.range = [w2[0], w2[-1]]
+            self.figure.layout.title.text = title
+
+    def set_paths(self, labels: Sequence[str]) -> None:
+        """One empty path per label, in palette order, replacing the paths shown."""
+        with self.figure.batch_update():
+            self.figure.data = self.figure.data[:2]
+            for i, label in enumerate(labels):
+                self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines+markers",
+                                                 line={"color": PALETTE[i % 6], "width": 2},
+                                                 marker={"size": 5, "color": PALETTE[i % 6]}))
+
+    def update_paths(self, paths: dict[str, Sequence[tuple[float, float]]], notes: dict[str, str] | None = None,
+                     ) -> None:
+        """Redraw the given paths (lists of (w₁, w₂)); a note such as "diverged" is added to its legend entry."""
+        notes = notes or {}
+        with self.figure.batch_update():
+            for trace in self.figure.data[2:]:
+                if trace.meta in paths:
+                    points = paths[trace.meta]
+                    trace.x = plottable([p[0] for p in points])
+                    trace.y = plottable([p[1] for p in points])
+                    note = notes.get(trace.meta)
+                    trace.name = f"{trace.meta} ({note})" if note else trace.meta
