@@ -245,3 +245,14 @@ def flip_check(split: ThreeWaySplit, direction: str, lr: float, num_steps: int =
     flipped = flip_images(split.X_dev, split.image_shape, direction)
     return {"dev_accuracy": accuracy(network, split.X_dev, split.Y_dev),
             "flipped_dev_accuracy": accuracy(network, flipped, split.Y_dev)}
+
+
+def dropout_means(keep_prob: float, units: int = 100, m: int = 1000, seed: int = 0) -> dict[str, float]:
+    """Mean activation of a layer of ReLU-like outputs (uniform in [0, 1)) four ways: untouched, with inverted
+    dropout, with the mask but *without* dividing by keep_prob, and at evaluation (no dropout at all)."""
+    generator = make_generator(seed)
+    A = torch.rand(units, m, generator=generator, dtype=torch.float64)  # (units, m)
+    dropped, D = inverted_dropout(A, keep_prob, generator)
+    return {"no dropout": A.mean().item(), "inverted dropout (÷ keep-prob)": dropped.mean().item(),
+            "mask only, no ÷ keep-prob": (A * D).mean().item() if D is not None else A.mean().item(),
+            "at evaluation": inverted_dropout(A, keep_prob, training=False)[0].mean().item()}

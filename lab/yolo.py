@@ -22,8 +22,8 @@ from torch import nn
 
 from lab.detection import (
     Detections,
-    _pairwise_iou,
     average_precision,
+    box_iou,
     decode_yolo,
     match_detections,
     non_max_suppression,
@@ -109,7 +109,7 @@ def best_anchor(wh: torch.Tensor, anchors: torch.Tensor) -> tuple[torch.Tensor, 
     and the best anchor (k,)."""
     def centred(sizes):
         return torch.cat([-sizes / 2, sizes / 2], dim=1)
-    iou = _pairwise_iou(centred(wh), centred(anchors.to(wh)))  # (k, A)
+    iou = box_iou(centred(wh), centred(anchors.to(wh)))  # (k, A)
     return iou, iou.argmax(dim=1)
 
 

@@ -16,6 +16,9 @@ def _share_plotly_bundle() -> None:
     plotly.js (~11 s before notebook 01 was interactive on 2 cores). Here one hidden carrier widget holds
     the bundle; each figure's `_esm` is a small loader that waits for the carrier's module, shared
     through `globalThis` for the whole page.
+
+    The loader also keeps figures alive on slow machines: anywidget drops all messages to a model whose
+    initialization took over 2 s, which a 5 MB bundle can on 2 busy cores (the figure then never updates).
     """
     try:
         import hashlib
@@ -44,16 +47,53 @@ function slot() {
 }
 """ % json.dumps(key)
     loader = slot + """
-export default async () => {
+const MESSAGES = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle",
+  "_py2js_relayout", "_py2js_update", "_py2js_animate", "_py2js_removeLayoutProps", "_py2js_removeTraceProps"];
+
+function arrival() {
   let timer;
   const late = new Promise((_, reject) => { timer = setTimeout(() => reject(new Error(
     "plotly's widget code did not arrive within 120 s: the kernel's plotly carrier widget is missing")), 120000); });
-  try {
-    const plotlyWidget = await Promise.race([slot().promise, late]);
-    return plotlyWidget.default();
-  } finally {
-    clearTimeout(timer);
-  }
+  return Promise.race([slot().promise, late]).finally(() => clearTimeout(timer));
+}
+
+// anywidget gives a model 2 s to initialize and drops every later message of a model that missed it, so
+// initialize must not wait for the bundle: it records plotly's messages, and replays them to plotly's own
+// model code once the bundle is here; render waits for that.
+export default () => {
+  let plotlyWidget = null;
+  return {
+    initialize(context) {
+      const { model } = context;
+      const queue = [];
+      const recorders = MESSAGES.map((name) => {
+        const record = () => { const value = model.get(name); if (value != null) queue.push([name, value]); };
+        model.on(`change:${name}`, record);
+        return [name, record];
+      });
+      plotlyWidget = arrival().then((bundle) => {
+        const handlers = {};
+        let replaying = null;
+        const proxy = { ...model,
+          get: (name) => (replaying && replaying[0] === name ? replaying[1] : model.get(name)),
+          on: (name, callback) => { (handlers[name] ||= []).push(callback); model.on(name, callback); },
+        };
+        const widget = bundle.default();
+        widget.initialize({ ...context, model: proxy });
+        for (const [name, record] of recorders) model.off(`change:${name}`, record);
+        for (const item of queue) {
+          replaying = item;
+          for (const callback of handlers[`change:${item[0]}`] || []) callback();
+          replaying = null;
+        }
+        return widget;
+      });
+      plotlyWidget.catch(() => {});  // render reports it
+    },
+    async render(context) {
+      return (await plotlyWidget).render(context);
+    },
+  };
 };
 """
     carrier_esm = slot + """

@@ -54,7 +54,7 @@ def convolution_dashboard(photo: str = "chelsea", max_side: int = PHOTO_SIDE) ->
         slider.layout = {"width": "300px"}
     shape = W.HTML(layout={"margin": "0 0 0 16px"})
     before = GreyImage("Input", fixed_range=(0.0, 1.0))
-    after = GreyImage("Output")
+    after = GreyImage("Output")  # its grey scale is set for each filter, see show_output
     text = readout()
     state = {"image": load_photo(photo, max_side), "loading_preset": False}
 
@@ -81,12 +81,21 @@ def convolution_dashboard(photo: str = "chelsea", max_side: int = PHOTO_SIDE) ->
         h, w = image.shape
         out = conv2d(image, k, stride=stride.value, padding=padding.value)
         rows, cols = out.shape
-        after.show(out, f"Output: {rows} × {cols}")
+        low, high = out.min().item(), out.max().item()
+        total = k.sum().item()
+        if abs(total - 1.0) < 1e-3:  # keeps flat areas as they are (blur, sharpen, identity): the photo's scale
+            value_range, scale = (0.0, 1.0), "shown like the photo, 0 black to 1 white"
+        elif abs(total) < 1e-3:  # an edge detector: flat areas give 0, drawn mid-grey
+            top = max(abs(low), abs(high), 1e-6)
+            value_range, scale = (-top, top), f"shown with 0 mid-grey, −{top:.2f} black, +{top:.2f} white"
+        else:
+            value_range, scale = (low, high), "shown from black (smallest) to white (largest)"
+        after.show(out, f"Output: {rows} × {cols}", value_range=value_range)
         shape.value = shape_text(h, w, 3, padding.value, stride.value)
-        text.value = (f"{html.escape(filter_name(k)).capitalize()} turns the {h} × {w} photo into a "
-                      f"<b>{rows} × {cols}</b> output (padding {padding.value}, stride {stride.value}); its values "
-                      f"run from {out.min().item():.2f} (black) to {out.max().item():.2f} (white), "
-                      f"mean size |value| = <b>{out.abs().mean().item():.3f}</b>.")
+        text.value = (f"{html.escape(filter_name(k)).capitalize()} (weights add up to {total:.3g}) turns the "
+                      f"{h} × {w} photo into a <b>{rows} × {cols}</b> output (padding {padding.value}, stride "
+                      f"{stride.value}); its values run from {low:.2f} to {high:.2f}, {scale}; mean size "
+                      f"|value| = <b>{out.abs().mean().item():.3f}</b>.")
 
     def on_photo(*_) -> None:
         state["image"] = load_photo(photo_menu.value, max_side)

@@ -20,6 +20,7 @@ from widgets.views.cost_curves import CostCurves
 from widgets.views.figure import PALETTE, make_figure, plottable
 
 HIDDEN_UNITS = 16  # width of every hidden layer
+PROBE = 300  # training examples the instant per-layer view looks at: plenty for a spread, and fast
 
 
 def positive(values: list[float]) -> list[float | None]:
@@ -78,7 +79,7 @@ def deep_init_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
 
     def show_signal(*_) -> None:
         s = settings()
-        report = build(s).layer_report(data.X_train, data.Y_train)
+        report = build(s).layer_report(data.X_train[:, :PROBE], data.Y_train[:, :PROBE])
         hidden = report["activation_std"][:-1]  # the output layer's σ is not part of the signal chain
         with spread.batch_update(), gradient.batch_update():
             spread.data[0].x, spread.data[0].y = list(range(1, len(hidden) + 1)), positive(hidden)

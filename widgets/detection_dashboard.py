@@ -10,7 +10,7 @@ import ipywidgets as W
 import plotly.graph_objects as go
 import torch
 
-from lab.detection import overlap
+from lab.detection import decode_yolo, non_max_suppression, overlap, score_filter
 from lab.device import describe_device
 from lab.history import RunHistory
 from lab.params import validate
@@ -22,7 +22,6 @@ from lab.yolo import (
     DetectorTraining,
     assign,
     compare_sliding_windows,
-    detections_for,
     make_detector,
     sliding_window_boxes,
     slot_boxes,
@@ -184,7 +183,7 @@ def detector_dashboard(config: DetectorConfig | None = None, num_steps: int | No
     costs = CostCurves("YOLO loss on each mini-batch", x_title="step", max_runs=3, height=300)
     status = StatusLine("Press Train to train the detector.")
     summary, text, assignment = readout(), readout(), readout()
-    state: dict = {"task": None, "predictions": None, "history": None}
+    state: dict = {"task": None, "predictions": None, "decoded": {}, "history": None}
     lock = threading.Lock()  # slider moves (UI thread) and training updates (runner thread) both redraw
 
     def show_scene(n: int) -> None:
@@ -222,7 +221,10 @@ def detector_dashboard(config: DetectorConfig | None = None, num_steps: int | No
                           "and the anchor each object is assigned to are already known — they come from the "
                           "ground truth, and they are what the network is trained to predict.")
             return
-        kept_before, kept_after = detections_for(predictions, scenes, n, score_t, iou_t)
+        if n not in state["decoded"]:  # decode a scene once; a slider move only thresholds and suppresses
+            state["decoded"][n] = decode_yolo(predictions[n], image_size=size)
+        kept_before = score_filter(state["decoded"][n], score_t)
+        kept_after = non_max_suppression(kept_before, iou_t)
         for view, found in ((before, kept_before), (after, kept_after)):
             view.note("")
             for c, name in enumerate(CLASS_NAMES):
@@ -260,7 +262,9 @@ def detector_dashboard(config: DetectorConfig | None = None, num_steps: int | No
             history.record(event)
         costs.update_run(label, history.steps, history.costs, note="diverged" if history.diverged else "")
         if any(isinstance(event, (EvalEvent, DoneEvent)) for _, event in items):
-            state["predictions"] = state["task"].predict(scenes.images).cpu()  # (N, S, S, A, 5 + C)
+            predictions = state["task"].predict(scenes.images).cpu()  # (N, S, S, A, 5 + C)
+            with lock:
+                state["predictions"], state["decoded"] = predictions, {}
             redraw_predictions()
         last = items[-1][1]
         if isinstance(last, DoneEvent):

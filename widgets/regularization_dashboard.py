@@ -259,12 +259,14 @@ def flip_gallery() -> Dashboard:
 
     def show(*_) -> None:
         pictures = []
-        for split, count in ((faces, 4), (digits, 4)):
-            X = split.X_train[:, :count]
+        for split in (faces, digits):
+            labels = split.Y_train[0].tolist()
+            chosen = [i for i, y in enumerate(labels) if y == 1][:2] + [i for i, y in enumerate(labels) if y == 0][:2]
+            X = split.X_train[:, chosen]
             flipped = flip_images(X, split.image_shape, direction.value)
-            for column in range(count):
+            for column, index in enumerate(chosen):
                 pictures.append((X[:, column], flipped[:, column], split.image_shape,
-                                 split.class_names[int(split.Y_train[0, column])]))
+                                 split.class_names[int(labels[index])]))
         size = 25
         top = [_fit(p[0], p[2], size) for p in pictures]
         bottom = [_fit(p[1], p[2], size) for p in pictures]

@@ -56,22 +56,26 @@ def bare(data, batch_size: int, steps: int) -> float:
     return elapsed[0]
 
 
-def streamed(data, batch_size: int, steps: int) -> tuple[float, float, int]:
-    """Wall time through the Runner, the time spent inside on_batch, and how many batches were pushed."""
+def streamed(data, batch_size: int, steps: int, gradients: bool = True) -> tuple[float, float, int, float]:
+    """Wall time through the Runner, time spent inside on_batch, batches pushed, and the delay from
+    `runner.start` to the end of the first on_batch (the first point drawn)."""
     costs, grads = CostCurves(), GradientNorms()
     label = "bench"
     history = RunHistory(label, {})
     task = make_task(data, batch_size)
-    spent, pushes = [0.0], [0]
+    spent, pushes, first = [0.0], [0], [0.0]
 
     def on_batch(items) -> None:  # what _DigitsRuns._on_batch does, plus the gradient plot
         t0 = time.perf_counter()
         for _, event in items:
             history.record(event)
         costs.update_run(label, [s / task.steps_per_epoch for s in history.steps], history.costs)
-        grads.show(history.steps, history.grad_norms)
+        if gradients:
+            grads.show(history.steps, history.grad_norms)
         spent[0] += time.perf_counter() - t0
         pushes[0] += 1
+        if pushes[0] == 1:
+            first[0] = time.perf_counter() - start
 
     runner = Runner(StatusLine(), on_batch)
 
@@ -79,12 +83,12 @@ def streamed(data, batch_size: int, steps: int) -> tuple[float, float, int]:
         for event in train(task, steps, cancel=cancel, eval_every=task.steps_per_epoch):
             yield label, event
 
-    start = time.perf_counter()
+    start = time.perf_counter()  # read by on_batch for the first-point delay
     runner.start(work, label, setup=lambda: costs.add_run(label))
     runner.wait(600)
     elapsed = time.perf_counter() - start
     assert len(history.steps) == steps and isinstance(history, RunHistory)
-    return elapsed, spent[0], pushes[0]
+    return elapsed, spent[0], pushes[0], first[0]
 
 
 def main() -> None:
@@ -92,17 +96,21 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 128])
+    parser.add_argument("--no-gradient-plot", action="store_true",
+                        help="on_batch redraws only the cost curve, as lab 07's dashboards do")
     args = parser.parse_args()
     device = lab_device()
     data = load_digits().to(device)
     print(f"device: {device} ({torch.get_num_threads()} CPU threads), steps per run: {args.steps}, "
-          f"repeats: {args.repeats}")
+          f"repeats: {args.repeats}, on_batch redraws: cost curve"
+          + ("" if args.no_gradient_plot else " + gradient norms"))
     for batch_size in args.batch_sizes:
         bare(data, batch_size, 20), streamed(data, batch_size, 20)  # warm up both paths
-        b, s, inside, pushes = [], [], [], []
+        b, s, inside, pushes, firsts = [], [], [], [], []
         for _ in range(args.repeats):
             b.append(bare(data, batch_size, args.steps))
-            elapsed, spent, pushed = streamed(data, batch_size, args.steps)
+            elapsed, spent, pushed, first = streamed(data, batch_size, args.steps, not args.no_gradient_plot)
+            firsts.append(first)
             s.append(elapsed)
             inside.append(spent)
             pushes.append(pushed)
@@ -110,7 +118,8 @@ def main() -> None:
         print(f"batch {batch_size:>5}: bare loop {mb * 1e3:8.1f} ms ({mb / args.steps * 1e3:.3f} ms/step), "
               f"through Runner {ms * 1e3:8.1f} ms → overhead {(ms / mb - 1) * 100:+5.1f}% "
               f"(on_batch {statistics.median(inside) * 1e3:.1f} ms in {statistics.median(pushes):.0f} pushes; "
-              f"min-based {(min(s) / min(b) - 1) * 100:+.1f}%)")
+              f"min-based {(min(s) / min(b) - 1) * 100:+.1f}%); first point drawn after "
+              f"{statistics.median(firsts) * 1e3:.0f} ms (median), {max(firsts) * 1e3:.0f} ms (worst)")
 
 
 if __name__ == "__main__":

@@ -35,7 +35,8 @@ def test_starts_with_the_cat_and_the_vertical_edge_filter(cat):
     np.testing.assert_allclose(z_of(dashboard.figures["output"]), expected(conv2d(cat, make_filter("vertical_edge"))))
     assert cells(dashboard).tolist() == [[1, 0, -1]] * 3
     assert dashboard.figures["output"].layout.title.text == "Output: 126 × 190"
-    assert "The vertical edge filter turns the 128 × 192 photo into a <b>126 × 190</b>" in dashboard.readout.value
+    assert ("The vertical edge filter (weights add up to 0) turns the 128 × 192 photo into a <b>126 × 190</b>"
+            in dashboard.readout.value)
 
 
 @pytest.mark.parametrize("preset", ["sobel_y", "scharr_x", "gaussian_blur", "sharpen", "identity"])
@@ -49,7 +50,7 @@ def test_a_preset_fills_the_grid_and_redraws_the_output_once(cat, preset):
     assert not np.array_equal(before, after)
     np.testing.assert_allclose(after, expected(conv2d(cat, make_filter(preset))), atol=1e-5)
     assert dashboard.figures["output"]._last_trace_edit_id == edits + 1  # nine cells, one redraw
-    assert f"The {preset.replace('_', ' ')} filter" in dashboard.readout.value
+    assert f"The {preset.replace('_', ' ')} filter (weights add up to" in dashboard.readout.value
 
 
 def test_editing_one_cell_changes_the_output(cat):
@@ -62,6 +63,22 @@ def test_editing_one_cell_changes_the_output(cat):
     assert not np.array_equal(before, after)
     np.testing.assert_allclose(after, expected(conv2d(cat, kernel)), atol=1e-5)
     assert "Your own filter" in dashboard.readout.value
+
+
+def test_the_grey_scale_suits_the_filter():
+    dashboard = convolution_dashboard()
+    heatmap = dashboard.figures["output"].data[0]
+    out = z_of(dashboard.figures["output"])
+    top = max(abs(out.min()), abs(out.max()))
+    assert (heatmap.zmin, heatmap.zmax) == pytest.approx((-top, top))  # edges: 0 is mid-grey
+    assert "shown with 0 mid-grey" in dashboard.readout.value
+    dashboard.controls["conv_filter"].value = "sharpen"
+    assert (heatmap.zmin, heatmap.zmax) == (0.0, 1.0)  # sums to 1: the photo's own black-to-white scale
+    assert "(weights add up to 1)" in dashboard.readout.value and "shown like the photo" in dashboard.readout.value
+    dashboard.controls["kernel_11"].value = 6.0  # now the weights add up to 2
+    out = z_of(dashboard.figures["output"])
+    assert (heatmap.zmin, heatmap.zmax) == pytest.approx((out.min(), out.max()))
+    assert "(weights add up to 2)" in dashboard.readout.value
 
 
 def test_flipping_the_signs_inverts_the_output():

@@ -16,8 +16,10 @@ class DecisionBoundary:
     """Background ŷ heat map with the 0.5 contour; training points filled, dev points hollow."""
 
     def __init__(self, title: str = "Decision boundary", *, class_names: tuple[str, str] = ("0", "1"),
-                 height: int = 420, width: int | None = 460):
+                 height: int = 500, width: int | None = 460):
         self.figure = make_figure(title, "x₁", "x₂", height=height, width=width)
+        self.figure.update_layout(legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
+                                  margin={"b": 110})
         self.figure.add_trace(go.Heatmap(z=[[0.5]], x=[0.0], y=[0.0], zmin=0, zmax=1, colorscale=_SCALE,
                                          showscale=False, hoverinfo="skip", name="ŷ"))
         self.figure.add_trace(go.Contour(z=[[0.5]], x=[0.0], y=[0.0], showscale=False, hoverinfo="skip",

@@ -31,18 +31,22 @@ class GreyImage:
             showscale=fixed_range is None, colorbar={"thickness": 12, "len": 0.8},
             hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
 
-    def show(self, image, title: str | None = None) -> None:
+    def show(self, image, title: str | None = None, value_range: tuple[float, float] | None = None) -> None:
         """Show `image` (H, W), a tensor or array, in one update message.
 
         The pixels travel as plotly's typed-array spec (float32 bytes in base64 with their shape), which
         plotly.js decodes itself: a nested list would cost ~10 ms of Python per update, walked number by
         number by plotly's and ipywidgets' serializers, and a raw 2-D numpy array does not reach the browser.
+        `value_range=(black, white)` pins the grey scale for this image; values outside it are clipped.
         """
         z = np.ascontiguousarray(np.asarray(image, dtype=np.float32))  # (H, W)
         spec = {"dtype": "f4", "bdata": base64.b64encode(z.tobytes()).decode("ascii"),
                 "shape": f"{z.shape[0]}, {z.shape[1]}"}
+        restyle = {"z": [spec]}
+        if value_range is not None:
+            restyle.update(zauto=[False], zmin=[float(value_range[0])], zmax=[float(value_range[1])])
         layout = {} if title is None else {"title.text": title}
-        self.figure.plotly_update(restyle_data={"z": [spec]}, relayout_data=layout, trace_indexes=[0])
+        self.figure.plotly_update(restyle_data=restyle, relayout_data=layout, trace_indexes=[0])
 
 
 def pixels(figure) -> np.ndarray:

@@ -12,16 +12,18 @@ from widgets.views.figure import PALETTE, make_figure, plottable
 class SurfacePaths:
     """A contour plot (trace 0), the minimum (trace 1), then one line-with-markers trace per path."""
 
-    def __init__(self, title: str = "Optimizer paths on the cost surface", *, height: int = 500,
+    def __init__(self, title: str = "Optimizer paths on the cost surface", *, height: int = 540,
                  width: int | None = 960):
         self.figure = make_figure(title, "w₁", "w₂", height=height, width=width)
-        self.figure.add_trace(go.Contour(z=[[0.0]], colorscale="Greys", reversescale=True, ncontours=24,
-                                         showscale=False, contours={"coloring": "lines"}, line={"width": 1},
+        self.figure.add_trace(go.Contour(z=[[0.0]], ncontours=24,
+                                         showscale=False, contours={"coloring": "none"},
+                                         line={"width": 1, "color": "#aaaaaa"},
                                          hoverinfo="skip", name="cost contours"))
+        # legend under the plot: above it, five entries would cover the surface's title
+        self.figure.update_layout(legend={"y": -0.14, "yanchor": "top", "x": 0, "xanchor": "left"},
+                                  margin={"b": 90})
         self.figure.add_trace(go.Scatter(x=[], y=[], mode="markers", name="minimum",
                                          marker={"symbol": "star", "size": 16, "color": PALETTE[6]}))
-        self.figure.update_layout(legend={"orientation": "v", "x": 1.02, "xanchor": "left", "y": 1, "yanchor": "top"},
-                                  margin={"r": 200})
 
     @property
     def labels(self) -> list[str]:

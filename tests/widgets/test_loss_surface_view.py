@@ -1,0 +1,28 @@
+import math
+
+import numpy as np
+
+from widgets.views.loss_surface import SurfacePaths
+
+
+def test_show_surface_sends_nested_lists_and_fixes_the_axes():
+    view = SurfacePaths()
+    view.show_surface([0.0, 1.0, 2.0], [-1.0, 1.0], np.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.123456]]), (1.0, 0.0),
+                      "a bowl")
+    contour = view.figure.data[0]
+    assert [list(row) for row in contour.z] == [[1.0, 2.0, 3.0], [4.0, 5.0, 6.1235]]  # rounded, not an array
+    assert not isinstance(contour.z, np.ndarray)
+    assert view.figure.layout.xaxis.range == (0.0, 2.0) and view.figure.layout.yaxis.range == (-1.0, 1.0)
+    assert list(view.figure.data[1].x) == [1.0] and view.figure.layout.title.text == "a bowl"
+
+
+def test_paths_are_replaced_redrawn_and_nan_becomes_a_gap():
+    view = SurfacePaths()
+    view.set_paths(["gd", "adam"])
+    assert view.labels == ["gd", "adam"]
+    view.update_paths({"gd": [(0.0, 1.0), (math.nan, math.inf)]}, {"gd": "diverged"})
+    gd, adam = view.figure.data[2:]
+    assert gd.x == (0.0, None) and gd.y == (1.0, None) and gd.name == "gd (diverged)"
+    assert adam.x == () and gd.line.color != adam.line.color
+    view.set_paths(["momentum"])
+    assert view.labels == ["momentum"] and len(view.figure.data) == 3
