@@ -60,22 +60,25 @@ class DoneEvent:
 Event = StepEvent | EvalEvent | DivergedEvent | DoneEvent
 
 
-def divergence_message(step: int, cost: float, first_cost: float | None = None) -> str:
+DEFAULT_HINT = "try a smaller learning rate"
+
+
+def divergence_message(step: int, cost: float, first_cost: float | None = None, hint: str = DEFAULT_HINT) -> str:
     """What a learner reads when a run blows up: the step, the value, and what to try."""
     if math.isfinite(cost):
         what = f"grew to {cost:.3g}, {cost / first_cost:.0f}× its starting value,"
     else:
         what = f"became {'NaN' if math.isnan(cost) else 'infinite'}"
-    return f"Cost {what} at step {step} — try a smaller learning rate."
+    return f"Cost {what} at step {step} — {hint}."
 
 
 def train(task: Trainable, num_steps: int, *, eval_every: int = 0, cancel: CancelFlag | None = None,
-          blowup_ratio: float | None = 10.0) -> Iterator[Event]:
+          blowup_ratio: float | None = 10.0, hint: str = DEFAULT_HINT) -> Iterator[Event]:
     """Run `num_steps` steps of `task`, yielding a StepEvent per step.
 
     An EvalEvent follows every `eval_every` steps (0: only at the end). A NaN or infinite cost, or one
     more than `blowup_ratio` times the first step's cost (None: never), yields a DivergedEvent and ends
-    the run. The run always ends with a DoneEvent, also when `cancel` is set.
+    the run; its message ends with `hint`. The run always ends with a DoneEvent, also when `cancel` is set.
     """
     if num_steps < 1:
         raise ValueError(f"The 'num_steps' parameter must be ≥ 1. Got {num_steps!r} instead.")
@@ -94,7 +97,7 @@ def train(task: Trainable, num_steps: int, *, eval_every: int = 0, cancel: Cance
         first_cost = cost if step == 1 else first_cost
         yield StepEvent(step, cost, dict(zip(grads.keys(), values[1:], strict=True)))
         if not math.isfinite(cost) or (blowup_ratio is not None and cost > blowup_ratio * first_cost > 0):
-            yield DivergedEvent(step, cost, divergence_message(step, cost, first_cost))
+            yield DivergedEvent(step, cost, divergence_message(step, cost, first_cost, hint))
             yield DoneEvent(done, False, time.perf_counter() - start, {})
             return
         if eval_every and step % eval_every == 0 and step != num_steps:

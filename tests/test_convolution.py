@@ -257,3 +257,14 @@ def test_filter_and_photo_names_are_validated():
         load_photo("moon")
     with pytest.raises(ValueError, match="The 'max_side' parameter must be a whole number ≥ 1"):
         load_photo("camera", 0)
+
+
+@pytest.mark.gpu
+def test_conv_and_pooling_run_on_cuda_and_match_torch():
+    x, kernel = _random(2, 3, 33, 29).cuda(), _random(4, 3, 3, 3, seed=1).cuda()
+    for implementation in (conv2d, conv2d_unfold):
+        out = implementation(x, kernel, stride=2, padding=1)
+        assert out.device.type == "cuda"
+        torch.testing.assert_close(out, F.conv2d(x, kernel, stride=2, padding=1))
+    torch.testing.assert_close(max_pool2d(x, 3, 2, 1), F.max_pool2d(x, 3, 2, 1))
+    torch.testing.assert_close(avg_pool2d(x, 2), F.avg_pool2d(x, 2))

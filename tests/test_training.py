@@ -70,3 +70,9 @@ def test_zero_steps_is_rejected():
 
 def test_divergence_message_wording():
     assert divergence_message(40, math.nan) == "Cost became NaN at step 40 — try a smaller learning rate."
+
+
+def test_the_hint_can_name_the_real_cause():
+    events = list(train(Scripted([1.0, math.nan]), 5, hint="the notes' minus sign makes s negative"))
+    message = next(e.message for e in events if isinstance(e, DivergedEvent))
+    assert message == "Cost became NaN at step 2 — the notes' minus sign makes s negative."

@@ -15,6 +15,7 @@ from lab.yolo import (
     best_anchor,
     compare_sliding_windows,
     describe_scene,
+    detections_for,
     encode_targets,
     evaluate_detector,
     make_detector,
@@ -187,3 +188,12 @@ def test_describe_scene_lists_each_object(scenes):
     assert len(text) == int(scenes.counts[0])
     box = [round(v, 1) for v in scenes.objects(0)[0][0].tolist()]
     assert text[0].endswith(f"x1, y1, x2, y2 = {box}")
+
+
+def test_detections_for_thresholds_then_suppresses(scenes):
+    prediction = yolo_head(perfect_raw(encode_targets(scenes)), SceneConfig().anchor_tensor())
+    prediction[..., 0] = prediction[..., 0].clamp(min=0.2)  # every empty slot now scores 0.2
+    before, after = detections_for(prediction, scenes, 0, score_threshold=0.5, iou_threshold=0.5)
+    assert len(before) == len(after) == int(scenes.counts[0])
+    before, after = detections_for(prediction, scenes, 0, score_threshold=0.1, iou_threshold=0.2)
+    assert len(before) == 32 and int(scenes.counts[0]) <= len(after) < 32

@@ -35,7 +35,9 @@ def control(name: str, *, value=None, low=None, high=None, step=None, continuous
     if p.integer:
         return W.IntSlider(value=value, min=int(low), max=int(high), step=int(step or p.step or 1),
                            continuous_update=continuous_update, **common)
-    return W.FloatSlider(value=value, min=low, max=high, step=step or p.step or (high - low) / 100,
+    step = step or p.step or (high - low) / 100
+    decimals = max(0, -math.floor(math.log10(step))) if step < 1 else 0  # 0.001 → ".3f": β₂ = 0.999 reads 0.999
+    return W.FloatSlider(value=value, min=low, max=high, step=step, readout_format=f".{decimals}f",
                          continuous_update=continuous_update, **common)
 
 

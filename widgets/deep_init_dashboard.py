@@ -97,6 +97,10 @@ def deep_init_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
         g_first, g_last = report["gradient_rms"][0], report["gradient_rms"][-1]
         if g_last == 0 or g_first == 0:
             flow = "no gradient reaches the first layer"
+        elif max(g_first, g_last) < 1e-4:
+            flow = "the gradient is tiny in every layer, so training will barely move"
+        elif max(g_first, g_last) > 10:
+            flow = "the gradient is huge, so gradient steps will overshoot"
         elif g_first < 0.01 * g_last:
             flow = f"it is {g_last / g_first:.1e}× smaller than at layer {len(grads)}: the gradient <b>vanishes</b>"
         elif g_first > 100 * g_last:

@@ -8,7 +8,7 @@ from lab.data import Split, load_faces
 from lab.device import describe_device
 from lab.history import RunHistory
 from lab.logistic import LogisticRegression, misclassified
-from lab.training import DoneEvent, train
+from lab.training import DoneEvent, StepEvent, train
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.export import ExportLinks
@@ -63,10 +63,13 @@ def learning_rate_dashboard(data: Split | None = None) -> Dashboard:
     def on_batch(items) -> None:
         label = items[-1][0]
         history = histories[label]
+        if not history.steps and any(isinstance(e, StepEvent) for _, e in items):
+            costs.add_run(label)  # only now: a rerun stopped before its first point keeps the earlier curve
         for _, event in items:
             history.record(event)
-        costs.update_run(label, history.steps, history.costs, note="diverged" if history.diverged else "")
-        grads.show(history.steps, history.grad_norms)
+        if history.steps:
+            costs.update_run(label, history.steps, history.costs, note="diverged" if history.diverged else "")
+            grads.show(history.steps, history.grad_norms)
         if isinstance(items[-1][1], DoneEvent):
             finished(label, history)
 
@@ -102,7 +105,6 @@ def learning_rate_dashboard(data: Split | None = None) -> Dashboard:
         def setup() -> None:
             tasks[label] = task
             histories[label] = RunHistory(label, settings)
-            costs.add_run(label)
 
         def work(cancel):
             for event in train(task, n, cancel=cancel, eval_every=max(1, n // 10)):

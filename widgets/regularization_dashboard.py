@@ -248,7 +248,7 @@ def boundary_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
     return _build("planar", data, with_boundary=True)
 
 
-def flip_gallery() -> Dashboard:
+def flip_dashboard() -> Dashboard:
     """Real faces and digits beside their flips: a mirrored face is still a face; an upside-down 2 or 5 is not."""
     faces, digits = load_faces_three_way(), load_digits_binary(2, 5)
     direction = W.Dropdown(options=[("mirror (left ↔ right)", "left_right"), ("upside down", "up_down")],

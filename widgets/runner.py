@@ -37,9 +37,10 @@ def describe_metrics(metrics: dict[str, float]) -> str:
 
 class Runner:
     def __init__(self, status: StatusLine, on_batch: Callable[[list[Item]], None], *, device_text: str = "",
-                 interval: float = 0.1):
+                 interval: float = 0.1, step_name: str = "iteration"):
         self.status, self.on_batch = status, on_batch
         self.device_text, self.interval = device_text, interval
+        self.step_name = step_name  # what one step of the loop is called on screen: "iteration", "step", "epoch"
         self.last_error: str | None = None
         self._lock = threading.Lock()
         self._job: _Job | None = None
@@ -116,12 +117,12 @@ class Runner:
         label, event = batch[-1]
         warnings = "; ".join(f"{run}: {message}" for run, message in job.diverged.items())
         if isinstance(event, StepEvent):
-            self.status.show(f"Training {label}: iteration {event.step}, cost {event.cost:.4g}", "busy")
+            self.status.show(f"Training {label}: {self.step_name} {event.step}, cost {event.cost:.4g}", "busy")
         elif isinstance(event, DoneEvent) and event.cancelled:
-            self.status.show(f"Stopped {label} after {event.steps} iterations.", "info")
+            self.status.show(f"Stopped {label} after {event.steps} {self.step_name}s.", "info")
         elif isinstance(event, DoneEvent) and label not in job.diverged:
             result = describe_metrics(event.metrics)
-            text = (f"Finished {label}: {event.steps} iterations in {event.seconds:.1f} s"
+            text = (f"Finished {label}: {event.steps} {self.step_name}s in {event.seconds:.1f} s"
                     + (f" — {result}" if result else "") + ".")
             self.status.show(f"{text} But {warnings}" if warnings else text, "warning" if warnings else "success")
         elif warnings:

@@ -123,3 +123,10 @@ def test_sigmoid_keeps_the_signal_but_its_gradient_vanishes(dashboard):
     set_controls(dashboard, init_scheme="he", activation="sigmoid", depth=8)
     grads = gradient(dashboard)
     assert grads[0] < 1e-3 * grads[-1] and "the gradient <b>vanishes</b>" in dashboard.readout.value
+
+
+def test_the_text_names_tiny_and_huge_gradients(dashboard):
+    set_controls(dashboard, init_scheme="random", init_factor=0.01, activation="tanh", depth=8)
+    assert "tiny in every layer" in dashboard.readout.value
+    set_controls(dashboard, activation="relu", init_factor=3.0)
+    assert "the gradient is huge" in dashboard.readout.value

@@ -5,6 +5,8 @@ import re
 
 import pytest
 
+import widgets.logistic_dashboard as logistic_dashboard
+from lab.training import DoneEvent
 from widgets.logistic_dashboard import learning_rate_dashboard
 
 
@@ -102,3 +104,12 @@ def test_export_links_hold_the_history_and_settings(dashboard):
 def test_clear_runs_empties_the_cost_plot(dashboard):
     dashboard.controls["clear"].click()
     assert dashboard.figures["costs"].data == ()
+
+
+def test_a_rerun_stopped_before_its_first_point_keeps_the_earlier_curve(dashboard, monkeypatch):
+    run_with(dashboard, num_iterations=100, lr=0.05, seed=0, loss="cross_entropy")
+    before = traces(dashboard)["α=0.05 · cross-entropy · split 0"].y
+    monkeypatch.setattr(logistic_dashboard, "train", lambda *args, **kwargs: iter([DoneEvent(0, True, 0.0)]))
+    dashboard.controls["train"].click()  # the same settings again, stopped before its first step
+    assert dashboard.runner.wait(5)
+    assert traces(dashboard)["α=0.05 · cross-entropy · split 0"].y == before

@@ -2,7 +2,7 @@
 
 import pytest
 
-from widgets.regularization_dashboard import boundary_dashboard, flip_gallery, regularization_dashboard
+from widgets.regularization_dashboard import boundary_dashboard, flip_dashboard, regularization_dashboard
 
 
 @pytest.fixture(scope="module")
@@ -131,7 +131,7 @@ def test_planar_keep_prob_and_patience_change_the_boundary(planar):
 
 
 def test_flip_gallery_shows_originals_and_flips():
-    gallery = flip_gallery()
+    gallery = flip_dashboard()
     before = gallery.figures["flips"].data[0].z
     gallery.controls["direction"].value = "up_down"
     after = gallery.figures["flips"].data[0].z
