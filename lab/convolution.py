@@ -248,7 +248,7 @@ def _load_photo(name: str, max_side: int) -> torch.Tensor:
     return grey.clamp(0.0, 1.0)
 
 
-def load_photo(name: str = "chelsea", max_side: int = 192) -> torch.Tensor:
+def load_photo(name: str = "chelsea", max_side: int = 160) -> torch.Tensor:
     """A real scikit-image photo in grey, (H, W) floats in [0, 1], its long side at most `max_side` pixels.
 
     Loaded once per (name, size) and cached; the returned tensor is a copy the caller may change.

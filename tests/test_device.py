@@ -42,15 +42,27 @@ def test_cpu_quota_reads_cgroup_v2_and_v1(tmp_path):
     assert cpu_quota(tmp_path) is None
 
 
-def test_threads_follow_the_quota(monkeypatch):
-    monkeypatch.setattr(lab_device, "cpu_quota", lambda: 1)
+def test_threads_leave_a_core_for_the_server_and_browser(monkeypatch):
+    monkeypatch.delenv("LAB_THREADS", raising=False)
     before = torch.get_num_threads()
     try:
+        monkeypatch.setattr(lab_device, "usable_cpus", lambda: 4)
+        assert configure_threads() == 3 and torch.get_num_threads() == 3
+        monkeypatch.setattr(lab_device, "usable_cpus", lambda: 1)
         assert configure_threads() == 1
-        assert torch.get_num_threads() == 1
         assert describe_device(torch.device("cpu")) == "CPU, 1 thread"
+        monkeypatch.setenv("LAB_THREADS", "2")
+        assert configure_threads() == 2
+        monkeypatch.setenv("LAB_THREADS", "zero")
+        with pytest.raises(ValueError, match="The 'threads' parameter \\(LAB_THREADS\\) must be a whole number"):
+            configure_threads()
     finally:
         torch.set_num_threads(before)
+
+
+def test_usable_cpus_are_capped_by_the_quota(monkeypatch):
+    monkeypatch.setattr(lab_device, "cpu_quota", lambda: 1)
+    assert lab_device.usable_cpus() == 1
 
 
 @pytest.mark.gpu

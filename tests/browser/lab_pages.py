@@ -138,3 +138,18 @@ def _ws_content(payload: str | bytes) -> dict:
     count = int.from_bytes(payload[:8], "little")
     offsets = [int.from_bytes(payload[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
     return json.loads(payload[offsets[4]:offsets[5]])
+
+
+def screenshot(page, path, max_height: int = 12_000) -> None:
+    """A screenshot of the whole content. Voilà and JupyterLab scroll inside an element, not the page, so
+    `full_page` alone would stop at the window: the window is made as tall as the content for the shot."""
+    height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
+        ...Array.from(document.querySelectorAll('body *')).filter(e => e.scrollHeight > e.clientHeight + 4
+            && /(auto|scroll)/.test(getComputedStyle(e).overflowY)).map(e => e.scrollHeight + e.getBoundingClientRect().top))""")
+    size = page.viewport_size
+    page.set_viewport_size({"width": size["width"], "height": min(max_height, max(size["height"], int(height) + 20))})
+    page.wait_for_timeout(700)  # plots re-layout to the new window
+    try:
+        page.screenshot(path=str(path), full_page=True)
+    finally:
+        page.set_viewport_size(size)

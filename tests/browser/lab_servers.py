@@ -6,8 +6,8 @@ Nothing here downloads a browser: Playwright always gets `executable_path`.
 
 from __future__ import annotations
 
+import json
 import os
-import shutil
 import signal
 import socket
 import subprocess
@@ -136,10 +136,17 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="lab-jupyterlab-") as home:
         env = isolated_env(Path(home))
+        settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab"
+        for plugin, values in LAB_SETTINGS.items():
+            (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
+            (settings / plugin).write_text(json.dumps(values))
         cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-               f"--ServerApp.root_dir={NOTEBOOKS}", "--LabApp.news_url=None", "--LabApp.check_for_updates_class="
-               "jupyterlab.NeverCheckForUpdate", "--ServerApp.open_browser=False"]
+               f"--ServerApp.root_dir={NOTEBOOKS}", "--LabApp.news_url=None",
+               "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+               "--ServerApp.terminals_enabled=False"]
+        if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told
+            cmd.append("--allow-root")
         base = f"http://127.0.0.1:{port}/"
         process = _start(cmd, base + "api", env, ARTIFACTS / log_name)
         try:
@@ -148,14 +155,13 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
             stop(process)
 
 
+# JupyterLab user settings for the test server: every cell in the DOM (so every plot can be counted),
+# and no calls to the internet for news or updates.
+LAB_SETTINGS = {
+    "notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
+    "apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
+}
+
+
 def notebook_names() -> list[str]:
     return sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
-
-
-def clear_artifacts_dir() -> Path:
-    ARTIFACTS.mkdir(exist_ok=True)
-    return ARTIFACTS
-
-
-__all__ = ["ARTIFACTS", "CHROMIUM_ARGS", "NOTEBOOKS", "ROOT", "chromium_missing_reason", "chromium_path",
-           "free_port", "jupyterlab_server", "launch_chromium", "notebook_names", "shutil", "voila_server"]

@@ -9,7 +9,8 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from lab_pages import dom_counts, error_texts, plot_summary, slider, wait_for_widgets
+from playwright.sync_api import expect
+from lab_pages import dom_counts, error_texts, plot_summary, screenshot, slider, wait_for_widgets
 from lab_servers import ARTIFACTS, NOTEBOOKS, notebook_names
 
 pytestmark = pytest.mark.browser
@@ -32,7 +33,7 @@ def open_dashboard(page, voila_url: str, name: str) -> tuple[dict[str, int], dic
 @pytest.mark.parametrize("name", notebook_names())
 def test_notebook_renders_without_errors(page, voila_url, name):
     expected, counts = open_dashboard(page, voila_url, name)
-    page.screenshot(path=str(ARTIFACTS / f"voila-{name.removesuffix('.ipynb')}.png"), full_page=True)
+    screenshot(page, ARTIFACTS / f"voila-{name.removesuffix('.ipynb')}.png")
 
     assert error_texts(page) == []
     assert page.errors.items == []
@@ -85,11 +86,11 @@ def test_moving_the_learning_rate_trains_and_redraws_the_cost(page, voila_url):
     assert before["drawnLines"] == 0 and before["points"] == 0  # nothing trains until a control moves
 
     # a learner clicks the slider's track at 60 %: α jumps to about 10^(-4 + 0.6·5) = 0.1
+    lr.scroll_into_view_if_needed()
     track = lr.locator(".noUi-base")
     box = track.bounding_box()
     page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + box["height"] / 2)
-    page.wait_for_function("el => /^\\W*Finished/.test(el.textContent)", arg=status.element_handle(),
-                           timeout=90_000, polling=100)
+    expect(status).to_contain_text("Finished", timeout=90_000)  # the status line is re-created on each change
     value = lr_readout(lr)
     assert 0.03 < value < 0.3, f"the click set α = {value}"
 
@@ -100,17 +101,19 @@ def test_moving_the_learning_rate_trains_and_redraws_the_cost(page, voila_url):
     assert "lab-status-success" in status.get_attribute("class")
     assert re.search(r"test accuracy \d+\.\d%", status.inner_text())
     assert error_texts(page) == [] and page.errors.items == []
-    page.screenshot(path=str(ARTIFACTS / "voila-01-after-training.png"), full_page=True)
+    lr.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "voila-01-after-training.png"))
 
     # dragging the handle to the right end: α = 10 blows the cost up and the status line says so
+    lr.scroll_into_view_if_needed()
+    box = track.bounding_box()
     handle = lr.locator(".noUi-handle")
     hbox = handle.bounding_box()
     page.mouse.move(hbox["x"] + hbox["width"] / 2, hbox["y"] + hbox["height"] / 2)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] + 40, hbox["y"] + hbox["height"] / 2, steps=12)
     page.mouse.up()
-    page.wait_for_function("el => el.classList.contains('lab-status-warning')", arg=status.element_handle(),
-                           timeout=90_000, polling=100)
+    expect(status).to_have_class(re.compile(r"\blab-status-warning\b"), timeout=90_000)
     assert math.isclose(lr_readout(lr), 10.0), lr.inner_text()
     assert "try a smaller learning rate" in status.inner_text()
     diverged = plot_summary(page, COST_PLOT)

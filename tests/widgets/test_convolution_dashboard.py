@@ -34,8 +34,8 @@ def test_starts_with_the_cat_and_the_vertical_edge_filter(cat):
     np.testing.assert_allclose(z_of(dashboard.figures["input"]), expected(cat))
     np.testing.assert_allclose(z_of(dashboard.figures["output"]), expected(conv2d(cat, make_filter("vertical_edge"))))
     assert cells(dashboard).tolist() == [[1, 0, -1]] * 3
-    assert dashboard.figures["output"].layout.title.text == "Output: 126 × 190"
-    assert ("The vertical edge filter (weights add up to 0) turns the 128 × 192 photo into a <b>126 × 190</b>"
+    assert dashboard.figures["output"].layout.title.text == "Output: 104 × 158"
+    assert ("The vertical edge filter (weights add up to 0) turns the 106 × 160 photo into a <b>104 × 158</b>"
             in dashboard.readout.value)
 
 
@@ -93,28 +93,28 @@ def test_flipping_the_signs_inverts_the_output():
 def test_padding_grows_input_and_output_and_the_readout_follows():
     dashboard = convolution_dashboard()
     dashboard.controls["padding"].value = 1
-    assert z_of(dashboard.figures["output"]).shape == (128, 192)
-    assert z_of(dashboard.figures["input"]).shape == (130, 194)
+    assert z_of(dashboard.figures["output"]).shape == (106, 160)
+    assert z_of(dashboard.figures["input"]).shape == (108, 162)
     assert z_of(dashboard.figures["input"])[0].max() == 0.0  # the frame of zeros
-    assert dashboard.figures["input"].layout.title.text == "Input: chelsea, 128 × 192, padded to 130 × 194"
+    assert dashboard.figures["input"].layout.title.text == "Input: chelsea, 106 × 160, padded to 108 × 162"
     shape = dashboard.children[1].children[1].children[2].value
-    assert "rows ⌊(128 + 2·1 − 3)/1⌋ + 1 = <b>128</b>" in shape
-    assert "columns ⌊(192 + 2·1 − 3)/1⌋ + 1 = <b>192</b>" in shape
-    assert "The notes' m − 2f + 1 would say 123 × 187" in shape
-    assert "<b>128 × 192</b> output (padding 1, stride 1)" in dashboard.readout.value
+    assert "rows ⌊(106 + 2·1 − 3)/1⌋ + 1 = <b>106</b>" in shape
+    assert "columns ⌊(160 + 2·1 − 3)/1⌋ + 1 = <b>160</b>" in shape
+    assert "The notes' m − 2f + 1 would say 101 × 155" in shape
+    assert "<b>106 × 160</b> output (padding 1, stride 1)" in dashboard.readout.value
 
 
 def test_stride_shrinks_the_output_and_the_readout_follows(cat):
     dashboard = convolution_dashboard()
     dashboard.controls["stride"].value = 2
     out = z_of(dashboard.figures["output"])
-    assert out.shape == (63, 95)
+    assert out.shape == (52, 79)
     np.testing.assert_allclose(out, expected(conv2d(cat, make_filter("vertical_edge"), stride=2)))
     shape = dashboard.children[1].children[1].children[2].value
-    assert "rows ⌊(128 + 2·0 − 3)/2⌋ + 1 = <b>63</b>" in shape and "= <b>95</b>" in shape
+    assert "rows ⌊(106 + 2·0 − 3)/2⌋ + 1 = <b>52</b>" in shape and "= <b>79</b>" in shape
     dashboard.controls["stride"].value = 4
-    assert z_of(dashboard.figures["output"]).shape == (32, 48)
-    assert dashboard.figures["output"].layout.title.text == "Output: 32 × 48"
+    assert z_of(dashboard.figures["output"]).shape == (26, 40)
+    assert dashboard.figures["output"].layout.title.text == "Output: 26 × 40"
 
 
 def test_choosing_a_photo_shows_it_and_filters_it():
@@ -124,7 +124,7 @@ def test_choosing_a_photo_shows_it_and_filters_it():
     np.testing.assert_allclose(z_of(dashboard.figures["input"]), expected(brick))
     np.testing.assert_allclose(z_of(dashboard.figures["output"]),
                                expected(conv2d(brick, make_filter("vertical_edge"))))
-    assert "mean size |value| = <b>0.19" in dashboard.readout.value
+    assert "mean size |value| = <b>0.20" in dashboard.readout.value
     dashboard.controls["conv_filter"].value = "horizontal_edge"
     assert "mean size |value| = <b>0.07" in dashboard.readout.value
 
@@ -162,22 +162,22 @@ def test_pooling_view_controls(cat):
     dashboard = pooling_dashboard()
     pooled = dashboard.figures["pooled"]
     np.testing.assert_allclose(z_of(pooled), expected(max_pool2d(cat, 2)))
-    assert "⌊(128 − 2)/2⌋ + 1 = <b>64</b> rows" in dashboard.readout.value
+    assert "⌊(106 − 2)/2⌋ + 1 = <b>53</b> rows" in dashboard.readout.value
     dashboard.controls["pool_mode"].value = "average"
     np.testing.assert_allclose(z_of(pooled), expected(avg_pool2d(cat, 2)))
-    assert pooled.layout.title.text == "Average pooling: 64 × 96"
+    assert pooled.layout.title.text == "Average pooling: 53 × 80"
     dashboard.controls["pool_size"].value = 4
-    assert z_of(pooled).shape == (63, 95)
+    assert z_of(pooled).shape == (52, 79)
     dashboard.controls["stride"].value = 4
     np.testing.assert_allclose(z_of(pooled), expected(avg_pool2d(cat, 4)))
-    assert "= <b>32</b> rows and ⌊(192 − 4)/4⌋ + 1 = <b>48</b> columns" in dashboard.readout.value
+    assert "= <b>26</b> rows and ⌊(160 − 4)/4⌋ + 1 = <b>40</b> columns" in dashboard.readout.value
     dashboard.controls["photo"].value = "camera"
     np.testing.assert_allclose(z_of(dashboard.figures["input"]), expected(load_photo("camera")))
-    assert z_of(pooled).shape == (48, 48)
+    assert z_of(pooled).shape == (40, 40)
 
 
 def test_max_pooling_is_brighter_than_average_pooling():
     dashboard = pooling_dashboard()
-    assert "Mean brightness 0.485 (the photo's: 0.460)" in dashboard.readout.value
+    assert "Mean brightness 0.487 (the photo's: 0.460)" in dashboard.readout.value
     dashboard.controls["pool_mode"].value = "average"
     assert "Mean brightness 0.460 (the photo's: 0.460)" in dashboard.readout.value
