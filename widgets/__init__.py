@@ -1,5 +1,6 @@
 """DL Lab's widget toolkit: standard controls, plotly views, and a background runner. No math here."""
 
+import os
 import sys
 
 # The first plotly FigureWidget imports nbformat → jsonschema, whose format checkers import
@@ -20,6 +21,8 @@ def _share_plotly_bundle() -> None:
     The loader also keeps figures alive on slow machines: anywidget drops all messages to a model whose
     initialization took over 2 s, which a 5 MB bundle can on 2 busy cores (the figure then never updates).
     """
+    if os.environ.get("LAB_SHARED_PLOTLY_BUNDLE", "1") == "0":  # escape hatch, and the benchmark's "before"
+        return
     try:
         import hashlib
         import json
@@ -35,7 +38,7 @@ def _share_plotly_bundle() -> None:
     source = str(BaseFigureWidget._esm)
     key = f"dl-lab/plotly-widget/{plotly.__version__}/{hashlib.sha1(source.encode()).hexdigest()[:12]}"
     slot = """
-const KEY = Symbol.for(%s);
+const KEY = Symbol.for(KEY_NAME);
 function slot() {
   let s = globalThis[KEY];
   if (!s) {
@@ -45,7 +48,7 @@ function slot() {
   }
   return s;
 }
-""" % json.dumps(key)
+""".replace("KEY_NAME", json.dumps(key))
     loader = slot + """
 const MESSAGES = ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_moveTraces", "_py2js_restyle",
   "_py2js_relayout", "_py2js_update", "_py2js_animate", "_py2js_removeLayoutProps", "_py2js_removeTraceProps"];
@@ -117,13 +120,13 @@ export default {
     carrier: list = []
     original_init = BaseFigureWidget.__init__
 
-    def __init__(self, *args, **kwargs):
+    def init_with_carrier(self, *args, **kwargs):
         if not carrier or carrier[0].comm is None:  # first figure of this kernel, or the carrier was closed
             carrier[:] = [PlotlyBundle()]
         original_init(self, *args, **kwargs)
 
     BaseFigureWidget._esm = loader
-    BaseFigureWidget.__init__ = __init__
+    BaseFigureWidget.__init__ = init_with_carrier
     BaseFigureWidget._lab_shared_bundle = True
 
 

@@ -6,12 +6,13 @@ browser context. Screenshots go to test-artifacts/ for a human to look at.
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
 import re
 from pathlib import Path
 
 import pytest
-
 from lab_pages import KernelWidgets
 from lab_servers import (
     ARTIFACTS,
@@ -53,8 +54,11 @@ def browser(chromium_ok):
 
 @pytest.fixture(scope="session")
 def voila_url(chromium_ok, artifacts) -> str:
-    """Base URL of `voila notebooks/` in tree mode, e.g. http://127.0.0.1:PORT/."""
-    with voila_server(log_name="voila-tests.log") as base:
+    """Base URL of `voila notebooks/` in tree mode, e.g. http://127.0.0.1:PORT/. Started from the repository
+    root, so a voila.json there applies; $LAB_VOILA_CONFIG may name one more (to try a setting out)."""
+    extra = os.environ.get("LAB_VOILA_CONFIG")
+    config = json.loads(Path(extra).read_text()) if extra else None
+    with voila_server(config=config, log_name="voila-tests.log") as base:
         yield base
 
 
@@ -96,10 +100,8 @@ def page(browser, request):
     failed = getattr(request.node, "rep_call", None)
     if failed is not None and failed.failed:
         name = re.sub(r"[^\w.-]+", "_", request.node.name)
-        try:
+        with contextlib.suppress(Exception):  # the page may be gone; the failure itself is what matters
             page.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"), full_page=True)
-        except Exception:  # the page may be gone; the failure itself is what matters
-            pass
     context.close()
 
 

@@ -17,8 +17,8 @@ DOM_COUNTS_JS = """() => ({
   root: document.querySelectorAll('.jp-OutputArea-output > .jupyter-widgets').length,
 })"""
 
-# Text a learner must never see: Voilà's stripped-traceback notice, tracebacks, Python exception names,
-# the lab's own error lines, and stderr outputs (warnings printed into the page).
+# Text a learner must never see: Voilà's stripped-traceback notice, tracebacks, "SomeError: …" lines,
+# the lab's own error lines, and stderr outputs (warnings printed into the page). "Error rate" is fine.
 ERRORS_JS = r"""() => {
   const found = [];
   for (const el of document.querySelectorAll('.lab-status-error')) found.push('lab-status-error: ' + el.textContent);
@@ -26,7 +26,9 @@ ERRORS_JS = r"""() => {
     found.push('stderr output: ' + el.textContent.slice(0, 300));
   for (const el of document.querySelectorAll('.jp-OutputArea-output')) {
     const text = el.innerText || '';
-    const m = text.match(/There was an error[^\n]*|Traceback[^\n]*|\b\w*Error\b[^\n]*/);
+    const pattern = new RegExp('There was an error[^\\n]*|Traceback \\(most recent call last\\)'
+                               + '|\\b(?:[A-Z]\\w*)?(?:Error|Exception|Warning)\\b:[^\\n]*');
+    const m = text.match(pattern);
     if (m) found.push('output: ' + m[0].slice(0, 300));
   }
   return found;
@@ -60,7 +62,8 @@ def plot_summary(page, title: str) -> dict | None:
     return page.evaluate(PLOT_JS, title)
 
 
-def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0) -> tuple[dict[str, int], dict[str, int]]:
+def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
+                     ) -> tuple[dict[str, int], dict[str, int]]:
     """Wait until the page shows every widget its kernel made, every plot is drawn, and at least
     `root_views` top-level widget outputs rendered. Returns (kernel counts, page counts); on timeout returns
     them as they are, so the caller's assert names what is missing."""
@@ -88,8 +91,8 @@ class KernelWidgets:
     """The widgets the page's kernel has, read from the kernel websocket as the page receives it.
 
     Every widget model reaches the browser with its full state (a `comm_open` while a cell runs, or the
-    `update_states` answer to the page's request for all of them), so counting those tells how many figures and controls the page should
-    show, without running the notebook a second time.
+    `update_states` answer to the page's request for all of them), so counting those tells how many
+    figures and controls the page should show, without running the notebook a second time.
     """
 
     def __init__(self, page):
@@ -144,8 +147,9 @@ def screenshot(page, path, max_height: int = 12_000) -> None:
     """A screenshot of the whole content. Voilà and JupyterLab scroll inside an element, not the page, so
     `full_page` alone would stop at the window: the window is made as tall as the content for the shot."""
     height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
-        ...Array.from(document.querySelectorAll('body *')).filter(e => e.scrollHeight > e.clientHeight + 4
-            && /(auto|scroll)/.test(getComputedStyle(e).overflowY)).map(e => e.scrollHeight + e.getBoundingClientRect().top))""")
+        ...Array.from(document.querySelectorAll('body *'))
+          .filter(e => e.scrollHeight > e.clientHeight + 4 && /(auto|scroll)/.test(getComputedStyle(e).overflowY))
+          .map(e => e.scrollHeight + e.getBoundingClientRect().top))""")
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": min(max_height, max(size["height"], int(height) + 20))})
     page.wait_for_timeout(700)  # plots re-layout to the new window

@@ -113,13 +113,16 @@ def isolated_env(home: Path) -> dict[str, str]:
 
 
 @contextmanager
-def voila_server(*extra_args: str, log_name: str = "voila.log"):
-    """Voilà in tree mode on notebooks/, started from the repository root like `.ci/serve`
-    (so a `voila.json`/`voila.py` there applies). Yields the base URL, e.g. http://127.0.0.1:PORT/."""
+def voila_server(*extra_args: str, root: str = "notebooks/", config: dict | None = None, log_name: str = "voila.log"):
+    """Voilà in tree mode on `root`, started from the repository root like `.ci/serve` (so a
+    `voila.json`/`voila.py` there applies; `config`, if given, is added as one more `voila.json`).
+    Yields the base URL, e.g. http://127.0.0.1:PORT/."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="lab-voila-") as home:
         env = isolated_env(Path(home))
-        cmd = [str(BIN / "voila"), "notebooks/", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+        if config:
+            (Path(env["JUPYTER_CONFIG_DIR"]) / "voila.json").write_text(json.dumps(config))
+        cmd = [str(BIN / "voila"), root, "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
                *extra_args]
         base = f"http://127.0.0.1:{port}/"
         process = _start(cmd, base, env, ARTIFACTS / log_name)
