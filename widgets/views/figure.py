@@ -18,7 +18,8 @@ def make_figure(title: str, x_title: str = "", y_title: str = "", *, height: int
         title={"text": title, "x": 0.02, "font": {"size": 15}},
         template="simple_white", height=height, width=width, margin={"l": 60, "r": 20, "t": 70, "b": 50},
         xaxis={"title": {"text": x_title}, "showgrid": True},
-        yaxis={"title": {"text": y_title}, "showgrid": True, **({"type": "log"} if log_y else {})},
+        yaxis={"title": {"text": y_title}, "showgrid": True,
+               **({"type": "log", "dtick": "D2"} if log_y else {})},  # D2: label 1, 2, 5 per decade, not 1–9
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         font={"size": 13},
     ))
