@@ -71,9 +71,13 @@ export default () => {
       const queue = [];
       const recorders = MESSAGES.map((name) => {
         const record = () => { const value = model.get(name); if (value != null) queue.push([name, value]); };
-        model.on(`change:${name}`, record);
         return [name, record];
       });
+      // plotly.py re-sends the whole figure (_widget_data and _widget_layout together) when it is displayed:
+      // that state already includes every message before it, which must then not be applied twice.
+      const reset = () => { queue.length = 0; };
+      recorders.push(["_widget_data", reset], ["_widget_layout", reset]);
+      for (const [name, record] of recorders) model.on(`change:${name}`, record);
       plotlyWidget = arrival().then((bundle) => {
         const handlers = {};
         let replaying = null;

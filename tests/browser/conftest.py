@@ -70,21 +70,30 @@ def jupyterlab_url(chromium_ok, artifacts) -> str:
 
 
 class PageErrors:
-    """Uncaught JavaScript errors and console errors of one page (resource loads from the internet excluded:
-    Voilà's template links a CDN stylesheet, and this machine may be offline)."""
+    """What went wrong on one page: uncaught JavaScript errors, console errors, and failed requests to the
+    server under test. Requests elsewhere are ignored (Voilà's template links a CDN stylesheet, and this
+    machine may be offline), and so is the console's own note about them."""
 
-    def __init__(self, page):
+    def __init__(self, page, server: str = "http://127.0.0.1:"):
         self.items: list[str] = []
+        self.server = server
         page.on("pageerror", lambda error: self.items.append(f"uncaught: {error}"))
         page.on("console", self._console)
+        page.on("requestfailed", self._failed)
+        page.on("response", self._response)
 
     def _console(self, message) -> None:
-        if message.type != "error":
-            return
-        text = message.text
-        if text.startswith("Failed to load resource") and "ERR_NAME_NOT_RESOLVED" in text:
-            return
-        self.items.append(f"console.error: {text[:500]}")
+        if message.type == "error" and not message.text.startswith("Failed to load resource"):
+            self.items.append(f"console.error: {message.text[:500]}")
+
+    def _failed(self, request) -> None:
+        failure = request.failure or ""
+        if request.url.startswith(self.server) and "ERR_ABORTED" not in failure:  # aborted: the page moved on
+            self.items.append(f"request failed: {request.url} {failure}")
+
+    def _response(self, response) -> None:
+        if response.url.startswith(self.server) and response.status >= 400:
+            self.items.append(f"HTTP {response.status}: {response.url}")
 
 
 @pytest.fixture

@@ -50,6 +50,12 @@ PLOT_JS = """(title) => {
 }"""
 
 
+def plot_traces(page) -> list[int]:
+    """Traces per drawn plot, sorted."""
+    counts = page.evaluate("Array.from(document.querySelectorAll('.js-plotly-plot')).map(p => (p.data || []).length)")
+    return sorted(counts)
+
+
 def dom_counts(page) -> dict[str, int]:
     return page.evaluate(DOM_COUNTS_JS)
 
@@ -120,6 +126,12 @@ class KernelWidgets:
     def _record(self, comm_id: str, state: dict) -> None:
         if "_model_name" in state:
             self.models[comm_id] = {k: state.get(k, "") for k in ("_model_name", "_anywidget_id")}
+        if comm_id in self.models and isinstance(state.get("_widget_data"), list):  # a figure's full state
+            self.models[comm_id]["traces"] = len(state["_widget_data"])
+
+    def trace_counts(self) -> list[int]:
+        """Traces per figure in the kernel's last full state of each, sorted (to compare with `plot_traces`)."""
+        return sorted(m["traces"] for m in self.models.values() if "traces" in m)
 
     def counts(self) -> dict[str, int]:
         """Same keys as `dom_counts`: what the kernel made, hence what must render."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -134,18 +135,21 @@ def voila_server(*extra_args: str, root: str = "notebooks/", config: dict | None
 
 @contextmanager
 def jupyterlab_server(log_name: str = "jupyterlab.log"):
-    """A token-less JupyterLab rooted at notebooks/, with throw-away config and runtime dirs.
-    Yields the base URL."""
+    """A token-less JupyterLab rooted at a copy of notebooks/, with throw-away config and runtime dirs.
+    Yields the base URL. A copy, because JupyterLab saves what it runs: the committed notebooks (and their
+    checked outputs) must not change when the tests run."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="lab-jupyterlab-") as home:
         env = isolated_env(Path(home))
+        root = Path(home) / "notebooks"
+        shutil.copytree(NOTEBOOKS, root)
         settings = Path(env["JUPYTERLAB_SETTINGS_DIR"]) / "@jupyterlab"
         for plugin, values in LAB_SETTINGS.items():
             (settings / plugin).parent.mkdir(parents=True, exist_ok=True)
             (settings / plugin).write_text(json.dumps(values))
         cmd = [str(BIN / "jupyter"), "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
-               f"--ServerApp.root_dir={NOTEBOOKS}", "--LabApp.news_url=None",
+               f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
                "--ServerApp.terminals_enabled=False"]
         if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told

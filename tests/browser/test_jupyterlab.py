@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from lab_pages import error_texts, slider, wait_for_widgets
+from lab_pages import error_texts, plot_traces, slider, wait_for_widgets
 from lab_servers import ARTIFACTS
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -18,8 +19,18 @@ def test_run_all_renders_the_dashboards(page, jupyterlab_url):
     indicator = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
     expect(indicator).to_have_attribute("data-status", "idle", timeout=120_000)  # kernel started
 
-    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    started = "() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt'))" \
+              ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+    for _ in range(3):  # a click that lands while the notebook is still settling does nothing: try again
+        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+        item = page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first
+        item.wait_for(state="visible", timeout=10_000)
+        item.click()
+        try:
+            page.wait_for_function(started, timeout=20_000, polling=250)
+            break
+        except PlaywrightTimeout:
+            page.keyboard.press("Escape")
 
     code_prompts = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
     n_code = code_prompts.count()
@@ -38,6 +49,7 @@ def test_run_all_renders_the_dashboards(page, jupyterlab_url):
     for kind, n in expected.items():
         assert shown[kind] == n, f"{shown[kind]} {kind} shown, the kernel made {n} ({shown})"
     assert shown["drawn"] == expected["FigureWidget"], f"some plots never drew ({shown})"
+    assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
     assert error_texts(page) == []
     assert page.errors.items == []
 

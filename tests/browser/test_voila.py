@@ -9,7 +9,7 @@ import urllib.parse
 import urllib.request
 
 import pytest
-from lab_pages import dom_counts, error_texts, plot_summary, screenshot, slider, wait_for_widgets
+from lab_pages import dom_counts, error_texts, plot_summary, plot_traces, screenshot, slider, wait_for_widgets
 from lab_servers import ARTIFACTS, NOTEBOOKS, notebook_names
 from playwright.sync_api import expect
 
@@ -40,6 +40,7 @@ def test_notebook_renders_without_errors(page, voila_url, name):
     for kind, n in expected.items():
         assert counts[kind] == n, f"{name}: {counts[kind]} {kind} on the page, the notebook makes {n} ({counts})"
     assert counts["drawn"] == expected["FigureWidget"], f"{name}: some plots never drew ({counts})"
+    assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
     if _calls_a_dashboard(name):
         assert counts["FigureWidget"] > 0 and counts["slider"] + counts["Dropdown"] + counts["Button"] > 0, counts
 
