@@ -92,8 +92,7 @@ def misclassified(w: torch.Tensor, b: torch.Tensor, X: torch.Tensor, Y: torch.Te
 def cost_along_line(X: torch.Tensor, Y: torch.Tensor, direction: torch.Tensor, ts: torch.Tensor, loss: str,
                     ) -> torch.Tensor:
     """J(t·direction, b=0) for each t in `ts` (k,): the cost surface cut along one line through w = 0."""
-    W = direction.reshape(-1, 1) * ts.reshape(1, -1)  # (n, k): one candidate w per column
-    Z = W.T @ X  # (k, m)
+    Z = ts.reshape(-1, 1) * (direction.reshape(1, -1) @ X)  # (k, m): w = t·d gives z = t·(dᵀx), one product
     if validate("loss", loss) == "cross_entropy":
         return (torch.nn.functional.softplus(Z) - Y * Z).mean(dim=1)  # (k,)
     return (0.5 * (sigmoid(Z) - Y) ** 2).mean(dim=1)  # (k,)
