@@ -5,9 +5,13 @@ Layout follows the course: X has shape (n, m), one column per example; Y has sha
 
 from __future__ import annotations
 
+import importlib.util
 import math
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
+import numpy as np
 import torch
 
 from lab.seeding import make_generator
@@ -38,17 +42,38 @@ def split_columns(X: torch.Tensor, Y: torch.Tensor, test_fraction: float, seed: 
     return Split(X[:, train], Y[:, train], X[:, test], Y[:, test], **info)
 
 
+@lru_cache(maxsize=1)
+def digit_images() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-learn's 1,797 real 8×8 handwritten digits: X (64, 1797) with pixels in [0, 1], labels (1797,) 0–9.
+
+    Read straight from scikit-learn's own data file: importing `sklearn.datasets` pulls in scipy and takes
+    over a second, reading the rows takes milliseconds. Callers must not modify the cached tensors.
+    """
+    package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
+    rows = np.loadtxt(package / "datasets" / "data" / "digits.csv.gz", delimiter=",")  # (1797, 65)
+    X = torch.as_tensor(rows[:, :64].T / 16.0, dtype=torch.float32).contiguous()  # the originals run 0…16
+    return X, torch.as_tensor(rows[:, 64], dtype=torch.int64)
+
+
+@lru_cache(maxsize=1)
+def face_images() -> tuple[torch.Tensor, torch.Tensor]:
+    """scikit-image's 200 real 25×25 grey photos (`lfw_subset`): images (200, 25, 25) in [0, 1] and labels
+    (200,) with 1 = face (the first 100) and 0 = not a face. Callers must not modify the cached tensors."""
+    from skimage.data import lfw_subset  # imported here: scikit-image takes a moment to load
+
+    images = torch.as_tensor(lfw_subset(), dtype=torch.float32)
+    return images, torch.cat([torch.ones(100), torch.zeros(100)])
+
+
 def load_faces(test_fraction: float = 0.25, seed: int = 0, dtype: torch.dtype = torch.float32) -> Split:
     """200 real 25×25 grey photos from scikit-image's `lfw_subset`: label 1 = face, 0 = not a face.
 
     Each photo becomes a column of 625 pixel values in [0, 1] — the lab's stand-in for the course's
     "cat vs non-cat" pictures. Returns a seeded train/test Split.
     """
-    from skimage.data import lfw_subset  # imported here: scikit-image takes a moment to load
-
-    images = torch.as_tensor(lfw_subset(), dtype=dtype)  # (200, 25, 25): 100 faces, then 100 non-faces
-    X = images.reshape(images.shape[0], -1).T  # (625, 200)
-    Y = torch.cat([torch.ones(100), torch.zeros(100)]).to(dtype).reshape(1, -1)  # (1, 200)
+    images, labels = face_images()
+    X = images.reshape(images.shape[0], -1).T.to(dtype)  # (625, 200)
+    Y = labels.to(dtype).reshape(1, -1)  # (1, 200)
     return split_columns(X, Y, test_fraction, seed, class_names=("not a face", "face"),
                          image_shape=tuple(images.shape[1:]))
 

@@ -7,30 +7,18 @@ learning-rate schedule. A training "step" here is one mini-batch update; an epoc
 
 from __future__ import annotations
 
-import functools
-import importlib.util
 import math
 import time
 from collections.abc import Callable
-from pathlib import Path
 
-import numpy as np
 import torch
 
-from lab.data import Split, split_columns
+from lab.data import Split, digit_images, split_columns
 from lab.lr_decay import notes_schedule, schedule, set_learning_rate
 from lab.minibatch import check_batch_size, num_mini_batches, random_mini_batches
 from lab.optimizers import NotesRMSprop, make_optimizer
 from lab.params import validate
 from lab.seeding import make_generator
-
-
-@functools.lru_cache(maxsize=1)
-def _digits_array() -> np.ndarray:
-    # scikit-learn's own copy of the digits, read directly: importing sklearn.datasets takes seconds
-    # (it pulls in scipy), reading the 1,797 rows takes milliseconds.
-    package = Path(importlib.util.find_spec("sklearn").submodule_search_locations[0])
-    return np.loadtxt(package / "datasets" / "data" / "digits.csv.gz", delimiter=",")  # (1797, 65)
 
 
 def load_digits(test_fraction: float = 0.25, seed: int = 0, dtype: torch.dtype = torch.float32) -> Split:
@@ -39,9 +27,8 @@ def load_digits(test_fraction: float = 0.25, seed: int = 0, dtype: torch.dtype =
     X has shape (64, m): one column of pixel values in [0, 1] per digit (the originals run 0…16).
     Y has shape (1, m) and holds the digit 0…9 as an integer class index (dtype int64).
     """
-    rows = torch.as_tensor(_digits_array())  # (1797, 65): 64 pixels, then the label
-    X = (rows[:, :64] / 16.0).T.to(dtype)  # (64, 1797)
-    Y = rows[:, 64].to(torch.int64).reshape(1, -1)  # (1, 1797)
+    X, labels = digit_images()
+    X, Y = X.to(dtype), labels.reshape(1, -1)  # (64, 1797), (1, 1797)
     return split_columns(X, Y, test_fraction, seed, class_names=tuple(str(d) for d in range(10)),
                          image_shape=(8, 8))
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import lru_cache
 
 import torch
 
-from lab.deep_network import DeepNetworkTask, check_regularization, dropout_mask
+from lab.data import digit_images, face_images
+from lab.deep_network import DeepNetwork, DeepNetworkTask, accuracy, check_regularization, dropout_mask
 from lab.params import validate
 from lab.seeding import make_generator
 from lab.training import CancelFlag, DoneEvent, EvalEvent, Event, StepEvent, train
@@ -51,27 +51,11 @@ def train_dev_test_split(X: torch.Tensor, Y: torch.Tensor, sizes: tuple[int, int
     return ThreeWaySplit(*(t for idx in parts for t in (X[:, idx], Y[:, idx])), **info)
 
 
-@lru_cache(maxsize=4)
-def _faces() -> tuple[torch.Tensor, torch.Tensor]:
-    from skimage.data import lfw_subset  # imported here: scikit-image takes a moment to load
-
-    images = torch.as_tensor(lfw_subset(), dtype=torch.float32)  # (200, 25, 25): 100 faces, then 100 non-faces
-    return images.reshape(200, -1).T.contiguous(), torch.cat([torch.ones(100), torch.zeros(100)]).reshape(1, -1)
-
-
 def load_faces_three_way(sizes: tuple[int, int, int] = (100, 50, 50), seed: int = 0) -> ThreeWaySplit:
     """The 200 scikit-image photos (label 1 = face) as train/dev/test, 625 pixels in [0, 1] per column."""
-    X, Y = _faces()
+    images, labels = face_images()
+    X, Y = images.reshape(images.shape[0], -1).T, labels.reshape(1, -1)  # (625, 200), (1, 200)
     return train_dev_test_split(X, Y, sizes, seed, class_names=("not a face", "face"), image_shape=(25, 25))
-
-
-@lru_cache(maxsize=1)
-def _digits() -> tuple[torch.Tensor, torch.Tensor]:
-    from sklearn.datasets import load_digits  # imported here: scikit-learn takes a moment to load
-
-    digits = load_digits()
-    X = torch.as_tensor(digits.data.T / 16.0, dtype=torch.float32).contiguous()  # (64, 1797), pixels in [0, 1]
-    return X, torch.as_tensor(digits.target)  # (64, 1797), (1797,) digits 0–9
 
 
 def load_digits_binary(positive: int = 6, negative: int | None = 9, sizes: tuple[int, int, int] | None = None,
@@ -84,7 +68,7 @@ def load_digits_binary(positive: int = 6, negative: int | None = 9, sizes: tuple
     for name, value in (("positive", positive), ("negative", negative)):
         if value is not None and value not in range(10):
             raise ValueError(f"The '{name}' parameter must be a digit 0–9. Got {value!r} instead.")
-    X, y = _digits()
+    X, y = digit_images()
     keep = (y == positive) | (y == negative) if negative is not None else torch.ones_like(y, dtype=torch.bool)
     X, Y = X[:, keep], (y[keep] == positive).to(torch.float32).reshape(1, -1)
     m = X.shape[1]
@@ -95,7 +79,7 @@ def load_digits_binary(positive: int = 6, negative: int | None = 9, sizes: tuple
 
 def load_digits_parity(sizes: tuple[int, int, int] = (1200, 300, 297), seed: int = 0) -> ThreeWaySplit:
     """All 1,797 digits with label 1 = odd, 0 = even: a balanced task that needs a hidden layer."""
-    X, y = _digits()
+    X, y = digit_images()
     Y = (y % 2).to(torch.float32).reshape(1, -1)  # (1, 1797)
     return train_dev_test_split(X, Y, sizes, seed, class_names=("even", "odd"), image_shape=(8, 8))
 
@@ -236,8 +220,6 @@ def flip_check(split: ThreeWaySplit, direction: str, lr: float, num_steps: int =
     meaning (an upside-down 6 looks like a 9) the flipped accuracy collapses — and training on such flips with
     the old labels would teach the model something false. Returns {"dev_accuracy", "flipped_dev_accuracy"}.
     """
-    from lab.deep_network import DeepNetwork, accuracy
-
     network = DeepNetwork([split.X_train.shape[0], 32, 1], "relu", "he", generator=make_generator(seed))
     task = DeepNetworkTask(network, split.X_train, split.Y_train, lr)
     for _ in range(num_steps):

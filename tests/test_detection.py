@@ -7,6 +7,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from lab import detection
 from lab.detection import (
     Matches,
     average_precision,
@@ -92,6 +93,17 @@ def test_nms_matches_the_brute_force_reference(seed, threshold):
     assert keep.dtype == torch.long
     assert keep.tolist() == nms_reference(boxes.tolist(), scores.tolist(), threshold)
     assert torch.all(scores[keep][:-1] >= scores[keep][1:])  # by descending score
+
+
+@pytest.mark.parametrize("block_bytes", [4 * 8, 40 * 8, 1 << 20])  # one row a block, several, all at once
+def test_nms_walks_blocks_of_rows_like_the_reference(monkeypatch, block_bytes):
+    monkeypatch.setattr(detection, "_BLOCK_BYTES", block_bytes)
+    boxes, scores = random_boxes(300, 7)
+    classes = torch.randint(0, 3, (300,), generator=torch.Generator().manual_seed(7))
+    for threshold in (0.2, 0.5):
+        assert nms(boxes, scores, threshold).tolist() == nms_reference(boxes.tolist(), scores.tolist(), threshold)
+        assert batched_nms(boxes, scores, classes, threshold).tolist() == nms_reference(
+            boxes.tolist(), scores.tolist(), threshold, classes.tolist())
 
 
 @settings(max_examples=60, deadline=None)

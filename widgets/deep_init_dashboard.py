@@ -14,7 +14,7 @@ from lab.training import DoneEvent, train
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.guard import guarded, show_error_in
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 from widgets.views.figure import PALETTE, make_figure, plottable
@@ -160,13 +160,10 @@ def deep_init_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
         runner.start(work, label, setup)
 
     show_signal = guarded(show_signal, show_error_in(signal_text))
-    start = guarded(start, lambda text: status.show(text, "error"))
     for name, widget in controls.items():
         if name not in ("lr", "num_iterations"):
             widget.observe(show_signal, names="value")
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    wire_training(runner, start, train_button, stop_button, controls.values())
     clear_button.on_click(lambda _: costs.clear())
     show_signal()
 

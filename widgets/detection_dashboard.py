@@ -30,7 +30,7 @@ from lab.yolo import (
 from widgets.controls import LABEL_STYLE, button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.guard import guarded, show_error_in
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.boxes import BoxesView, grid_segments
 from widgets.views.cost_curves import CostCurves
@@ -297,9 +297,7 @@ def detector_dashboard(config: DetectorConfig | None = None, num_steps: int | No
         runner.start(work, label, setup)
 
     show_error = show_error_in(text)
-    start = guarded(start, lambda message: status.show(message, "error"))
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    wire_training(runner, start, train_button, stop_button)
     for name in ("scene", "show_grid", "show_anchors"):
         controls[name].observe(guarded(redraw, show_error), names="value")
     for name in ("score_threshold", "iou_threshold"):

@@ -14,7 +14,7 @@ from lab.training import EvalEvent, train
 from widgets.controls import LABEL_STYLE, button, control
 from widgets.dashboard import Dashboard, readout
 from widgets.guard import guarded, show_error_in
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 from widgets.views.embedding_scatter import EmbeddingScatter
@@ -223,11 +223,7 @@ def skipgram_dashboard(corpus: Corpus | None = None) -> Dashboard:
                 yield label, event
         runner.start(work, label, setup)
 
-    start = guarded(start, lambda text: status.show(text, "error"))
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    wire_training(runner, start, train_button, stop_button, controls.values())
     summary.value = (f"The corpus: {len(corpus.sentences):,} generated sentences, {corpus.num_tokens:,} words, "
                      f"a vocabulary of {len(corpus.vocab)}. Press Train.")
     return Dashboard(

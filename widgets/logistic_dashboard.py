@@ -12,8 +12,7 @@ from lab.training import DoneEvent, StepEvent, train
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.export import ExportLinks
-from widgets.guard import guarded
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 from widgets.views.gradient_norms import GradientNorms
@@ -111,11 +110,7 @@ def learning_rate_dashboard(data: Split | None = None) -> Dashboard:
                 yield label, event
         runner.start(work, label, setup)
 
-    start = guarded(start, lambda text: status.show(text, "error"))
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    wire_training(runner, start, train_button, stop_button, controls.values())
     clear_button.on_click(lambda _: costs.clear())
 
     return Dashboard(

@@ -24,11 +24,11 @@ from lab.loss_surface import SurfaceWalk, get_surface
 from lab.lr_decay import notes_schedule, schedule
 from lab.optimization import MiniBatchTraining, cost_noise, load_digits
 from lab.optimizers import OPTIMIZER_NAMES
-from lab.training import DivergedEvent, DoneEvent, StepEvent, train
+from lab.training import DEFAULT_HINT, DivergedEvent, DoneEvent, StepEvent, train
 from widgets.controls import LABEL_STYLE, button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.guard import guarded
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 from widgets.views.figure import PALETTE, make_figure, plottable
@@ -52,6 +52,17 @@ def optimizer_label(name: str, lr: float, beta: float, beta1: float, beta2: floa
 
 def decay_label(lr_schedule: str, decay_rate: float) -> str:
     return "" if lr_schedule == "none" or decay_rate == 0 else f" · {lr_schedule.replace('_', ' ')} d={decay_rate:g}"
+
+
+def mistake_hint(notes_rmsprop: bool, notes_decay: bool) -> str:
+    """What to do when a run with the notes' formulas diverges: the cause, and the course's formula."""
+    if notes_rmsprop:
+        return ("the notes' RMSprop lets s turn negative, so √(s + ε) is NaN: "
+                "the course keeps s = β·s + (1 − β)·dW², never negative")
+    if notes_decay:
+        return ("the notes' decay α₀/(1 − d·t) is infinite at t = 1/d and huge just before: "
+                "the course divides by 1 + d·t")
+    return DEFAULT_HINT
 
 
 class _DigitsRuns:
@@ -79,8 +90,9 @@ class _DigitsRuns:
             if history.finished and self.on_finish is not None:
                 self.on_finish(label, history, task)
 
-    def start(self, label: str, settings: dict, num_epochs: int) -> None:
-        """Train a fresh MLP with `settings` (MiniBatchTraining's keywords) for `num_epochs` epochs."""
+    def start(self, label: str, settings: dict, num_epochs: int, hint: str = DEFAULT_HINT) -> None:
+        """Train a fresh MLP with `settings` (MiniBatchTraining's keywords) for `num_epochs` epochs; a
+        divergence message ends with `hint`."""
         task = MiniBatchTraining(self.data, **settings)
         steps = num_epochs * task.steps_per_epoch
 
@@ -90,7 +102,7 @@ class _DigitsRuns:
                                                        "data": "scikit-learn digits, 75/25 split"})
 
         def work(cancel):
-            for event in train(task, steps, cancel=cancel, eval_every=task.steps_per_epoch):
+            for event in train(task, steps, cancel=cancel, eval_every=task.steps_per_epoch, hint=hint):
                 yield label, event
         self.runner.start(work, label, setup)
 
@@ -147,11 +159,7 @@ def batch_size_dashboard(data: Split | None = None) -> Dashboard:
         seconds.clear()
         timing.data[0].x, timing.data[0].y = [], []
 
-    start = runs.guard(start)
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runs.runner.stop())
+    wire_training(runs.runner, start, train_button, stop_button, controls.values())
     clear_button.on_click(runs.guard(clear))
     return Dashboard(
         [device_badge(runs.device),
@@ -212,11 +220,7 @@ def optimizer_dashboard(data: Split | None = None) -> Dashboard:
         runs.costs.clear()
         rates.clear()
 
-    start = runs.guard(start)
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runs.runner.stop())
+    wire_training(runs.runner, start, train_button, stop_button, controls.values())
     clear_button.on_click(runs.guard(clear))
     names = list(controls)
     return Dashboard(
@@ -336,14 +340,9 @@ def loss_surface_dashboard(pace: float = SURFACE_PACE) -> Dashboard:
         if controls["lr"].value == before:
             start()
 
-    start = guarded(start, lambda text: status.show(text, "error"))
+    start = wire_training(runner, start, run_button, stop_button, [w for n, w in controls.items() if n != "surface"])
     surface_changed = guarded(surface_changed, lambda text: status.show(text, "error"))
-    for name, widget in controls.items():
-        if name != "surface":
-            widget.observe(start, names="value")
     controls["surface"].observe(surface_changed, names="value")
-    run_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
     draw_surface()
     names = list(controls)
     return Dashboard(
@@ -407,11 +406,7 @@ def notes_mistakes_dashboard(data: Split | None = None) -> Dashboard:
 
     def finished(label: str, history: RunHistory, task: MiniBatchTraining) -> None:
         if history.diverged:
-            cause = ("the notes' RMSprop makes s negative, so √(s + ε) is NaN and the weights become NaN"
-                     if "RMSprop (notes)" in label else
-                     "the notes' decay made α infinite at t = 1/d (and huge just before)")
-            runs.summary.value = (f"<b>{label}</b> diverged — {html.escape(history.diverged)} "
-                                  f"Cause: {cause}.")
+            runs.summary.value = f"<b>{label}</b> diverged — {html.escape(history.diverged, quote=False)}"
         elif not history.cancelled:
             runs.summary.value = (f"<b>{label}</b>: training cost <b>{history.metrics['train_cost']:.3f}</b>, "
                                   f"test accuracy <b>{history.metrics['test_accuracy']:.1%}</b> after "
@@ -426,16 +421,12 @@ def notes_mistakes_dashboard(data: Split | None = None) -> Dashboard:
         settings = {"batch_size": 128, "optimizer": "rmsprop", "lr": v["lr"], "lr_schedule": "inverse_time",
                     "decay_rate": v["decay_rate"], "notes_rmsprop": v["notes_rmsprop"],
                     "notes_decay": v["notes_decay"]}
-        runs.start(label, settings, v["num_epochs"])
+        runs.start(label, settings, v["num_epochs"], hint=mistake_hint(v["notes_rmsprop"], v["notes_decay"]))
 
     show_schedules = guarded(show_schedules, lambda text: runs.status.show(text, "error"))
-    start = runs.guard(start)
     for name in ("lr", "decay_rate", "num_epochs"):
         controls[name].observe(show_schedules, names="value")
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runs.runner.stop())
+    wire_training(runs.runner, start, train_button, stop_button, controls.values())
     show_schedules()
     return Dashboard(
         [device_badge(runs.device),

@@ -28,7 +28,7 @@ from lab.training import DoneEvent, EvalEvent
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
 from widgets.guard import guarded
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.decision_boundary import DecisionBoundary
 from widgets.views.figure import PALETTE, make_figure, plottable
@@ -213,14 +213,11 @@ def _build(name: str, data: ThreeWaySplit | None, with_boundary: bool) -> Dashbo
         else:
             start()
 
-    start = guarded(start, lambda text: status.show(text, "error"))
-    for key, widget in controls.items():
-        if key == "overfit_data":
-            widget.observe(guarded(data_changed, lambda text: status.show(text, "error")), names="value")
-        else:
-            widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    start = wire_training(runner, start, train_button, stop_button,
+                          [widget for key, widget in controls.items() if key != "overfit_data"])
+    if "overfit_data" in controls:
+        controls["overfit_data"].observe(guarded(data_changed, lambda text: status.show(text, "error")),
+                                         names="value")
 
     plots = [errors.figure, costs.figure]
     figures = {"errors": errors.figure, "costs": costs.figure}

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lab.training import DivergedEvent, DoneEvent, Event, StepEvent
+from widgets.guard import guarded
 from widgets.status import StatusLine
 
 Item = tuple[str, Event]  # (run label, event)
@@ -92,7 +93,9 @@ class Runner:
         try:
             for item in work(job.cancel):
                 batch.append(item)
-                urgent = len(batch) == 1 and last_push == 0.0 or not isinstance(item[1], StepEvent)
+                # at once: the first event (a new run shows up fast), a divergence and the end; evaluations wait
+                # for the next push like steps do (a loop that evaluates every step would push every step)
+                urgent = last_push == 0.0 or isinstance(item[1], (DivergedEvent, DoneEvent))
                 if urgent or time.perf_counter() - last_push >= self.interval:
                     self._push(job, batch)
                     batch, last_push = [], time.perf_counter()
@@ -127,3 +130,15 @@ class Runner:
             self.status.show(f"{text} But {warnings}" if warnings else text, "warning" if warnings else "success")
         elif warnings:
             self.status.show(warnings, "warning")
+
+
+def wire_training(runner: Runner, start: Callable, train_button, stop_button, controls=()) -> Callable:
+    """Connect a training dashboard: `start` runs on a click of `train_button` and on every change of one of
+    `controls`, an exception it raises lands on the status line, and `stop_button` stops the running job.
+    Returns the guarded `start`, for callbacks that start a run themselves."""
+    start = guarded(start, lambda text: runner.status.show(text, "error"))
+    for widget in controls:
+        widget.observe(start, names="value")
+    train_button.on_click(start)
+    stop_button.on_click(lambda _: runner.stop())
+    return start

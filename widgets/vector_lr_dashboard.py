@@ -10,8 +10,7 @@ from lab.training import DoneEvent, train
 from lab.vector_learning_rate import badly_scaled_split, learning_rate_contenders
 from widgets.controls import button, control
 from widgets.dashboard import Dashboard, device_badge, lab_device, readout
-from widgets.guard import guarded
-from widgets.runner import Runner
+from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 
@@ -64,11 +63,7 @@ def vector_learning_rate_dashboard() -> Dashboard:
                     yield label, event
         runner.start(work, "three learners", setup)
 
-    start = guarded(start, lambda text: status.show(text, "error"))
-    for widget in controls.values():
-        widget.observe(start, names="value")
-    run_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
+    wire_training(runner, start, run_button, stop_button, controls.values())
     return Dashboard(
         [device_badge(device), W.HBox([W.VBox(list(controls.values())), W.VBox([run_button, stop_button])]),
          status.widget, summary, costs.figure],

@@ -1,17 +1,19 @@
 """Voilà performance of the lab, measured in headless Chromium (a script, not a test: it prints, never asserts).
 
-    .venv/bin/python tests/benchmarks/bench_voila.py [--loads 3] [--moves 30] [--notebooks 01_....ipynb]
+    .venv/bin/python tests/benchmarks/bench_voila.py [--loads 3] [--moves 30] [--runs 4] [--notebooks 01_....ipynb]
         [--navigation-only] [--voila-arg=--VoilaConfiguration.progressive_rendering=True ...] [--voila-config F]
 
 (a) navigation: from the request to an interactive dashboard (last widget drawn and the kernel idle), per
     notebook, median of --loads loads in fresh browser contexts (a first visit each time);
-(b) slider → updated plot for the views of 01 that don't train, p50/p95 over --moves key presses, timed
-    in the page from the keydown to the first change of the plot's DOM; a bare one-slider + one-FigureWidget
+(b) control → updated plot for the views that don't train (VIEW_CASES: 01's photo, sigmoid and direction,
+    12's filter editor, 14's IoU explorer and NMS thresholds), p50/p95 over --moves real key presses, timed in
+    the page from the keydown to the first change of the dashboard's plots; a bare one-slider + one-FigureWidget
     notebook gives the floor;
-(c) learning-rate change → first new point of the run on the cost plot (01);
+(c) a change that starts training → the first point of the new run on its plot (TRAINING_CASES: 01, 04, 05,
+    07, 14, 18), --runs changes each, every run stopped with its dashboard's Stop button before the next;
 (d) the kernel's peak memory (VmHWM of the kernel process) per notebook.
 
-Targets (issue 2, §7): (a) ≤ 5 s, (b) p95 ≤ 100 ms, (c) ≤ 250 ms, (d) ≤ 1.5 GB. Runs on whatever CPUs the
+Targets (issues 2–4): (a) ≤ 5 s, (b) p95 ≤ 100 ms, (c) ≤ 250 ms, (d) ≤ 1.5 GB. Runs on whatever CPUs the
 machine has; `taskset -c 0,1 …` pins it to two cores. Other load on the machine inflates every number: the
 load average is printed with the results.
 """
@@ -22,6 +24,7 @@ import argparse
 import contextlib
 import datetime
 import json
+import math
 import os
 import re
 import statistics
@@ -30,18 +33,49 @@ import tempfile
 import time
 import urllib.request
 from contextlib import ExitStack
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from lab_pages import slider  # noqa: E402
 from lab_servers import ROOT, launch_chromium, notebook_names, voila_server  # noqa: E402
 
 TARGETS = {"navigation_s": 5.0, "view_p95_ms": 100.0, "first_point_ms": 250.0, "memory_gb": 1.5}
-VIEW_SLIDERS = ["Training photo #", "z = wᵀx + b", "Random direction d (seed)"]  # in 01, instant views
-LR_SLIDER, COST_PLOT = "Learning rate α", "Cost J on the training photos"
+FILTER_CELL = "filter cell"  # the first number box of 12's 3×3 filter editor, not a slider
+
+
+@dataclass(frozen=True)
+class Case:
+    notebook: str
+    control: str  # a slider's label, FILTER_CELL, or "Train" (the button)
+    plot: str = ""  # title prefix of the plot timed; also picks the dashboard when labels repeat on a page
+    prepare: str = ""  # "train briefly": a short detector training first, so there are predictions to threshold
+    keys: tuple[str, str] = ("ArrowRight", "ArrowLeft")  # one move up, one move down
+    from_start: bool = False  # press Home first: wander up from the slider's low end
+
+
+VIEW_CASES = [
+    Case("01_logistic_regression.ipynb", "Training photo #"),
+    Case("01_logistic_regression.ipynb", "z = wᵀx + b"),
+    Case("01_logistic_regression.ipynb", "Random direction d (seed)"),
+    Case("12_convolutions.ipynb", FILTER_CELL),
+    Case("14_object_detection_yolo.ipynb", "Box B: left edge x"),
+    # thresholds move 0.05 a press (PageUp) from 0: moves of 0.01 at the default 0.6 often change no box at all
+    Case("14_object_detection_yolo.ipynb", "Score threshold", prepare="train briefly", keys=("PageUp", "PageDown"),
+         from_start=True),
+    Case("14_object_detection_yolo.ipynb", "IoU threshold (NMS)", prepare="train briefly",
+         keys=("PageUp", "PageDown"), from_start=True),
+]
+TRAINING_CASES = [
+    Case("01_logistic_regression.ipynb", "Learning rate α", "Cost J on the training photos"),
+    Case("04_deep_networks_initialization.ipynb", "Learning rate α", "Cost J on the training digits"),
+    Case("05_bias_variance_regularization.ipynb", "L2 strength λ", "Error rate: train vs dev"),
+    Case("07_optimization.ipynb", "Learning rate α", "Mini-batch cost J: update rules compared"),
+    Case("14_object_detection_yolo.ipynb", "Train", "YOLO loss on each mini-batch"),
+    Case("18_word_embeddings.ipynb", "Context window", "Skip-gram loss per mini-batch"),
+]
 
 # Before any page script: remember when the last widget or plot changed.
 TIMELINE_JS = """
@@ -60,38 +94,29 @@ new MutationObserver(mutations => {
 }).observe(document, {childList: true, subtree: true, attributes: true, characterData: true});
 """
 
-# Time from a keydown on `handle` to the first DOM change inside any of `plots` (the elements given).
-LATENCY_JS = """([handle, plots, key]) => new Promise(resolve => {
-  let start = 0;
-  const observer = new MutationObserver(() => {
-    if (!start) return;
-    observer.disconnect();
-    resolve(performance.now() - start);
-  });
-  for (const p of plots) observer.observe(p, {childList: true, subtree: true, attributes: true});
-  handle.addEventListener('keydown', () => { start = performance.now(); }, {once: true, capture: true});
-  handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
-  handle.dispatchEvent(new KeyboardEvent('keyup', {key, bubbles: true, cancelable: true}));
-  setTimeout(() => { observer.disconnect(); resolve(null); }, 10000);
-})"""
-
-# Time from a keydown on the learning-rate handle to the first point of a new run on the cost plot.
-FIRST_POINT_JS = """([handle, gd, key]) => new Promise(resolve => {
-  const before = new Set((gd.data || []).map(t => t.uid));
-  let start = 0;
-  const observer = new MutationObserver(() => {
-    if (!start) return;
-    if ((gd.data || []).some(t => !before.has(t.uid) && t.x && t.x.length > 0)) {
+# Arms a timer: it starts at the next trusted keydown or click anywhere in the page and stops at the first
+# change inside `plots` — any DOM change for a view, or for a training view the first point of a new run: a
+# trace with points that is new, was empty, or got shorter (a run that restarts its traces). The promise is
+# kept in window.__labTimer; Playwright then presses the key or clicks, and awaits it.
+ARM_TIMER_JS = """([plots, firstPoint, limit]) => {
+  const shape = () => new Map(plots.flatMap(gd => (gd.data || []).map(t => [t.uid, t.x ? t.x.length : 0])));
+  const before = shape();
+  const newPoint = () => Array.from(shape()).some(([uid, n]) => n > 0
+    && (!before.has(uid) || before.get(uid) === 0 || n < before.get(uid)));
+  window.__labTimer = new Promise(resolve => {
+    let start = 0;
+    const observer = new MutationObserver(() => {
+      if (!start || (firstPoint && !newPoint())) return;
       observer.disconnect();
       resolve(performance.now() - start);
-    }
+    });
+    for (const p of plots) observer.observe(p, {childList: true, subtree: true, attributes: true});
+    const begin = () => { start = start || performance.now(); };
+    document.addEventListener('keydown', begin, {once: true, capture: true});
+    document.addEventListener('click', begin, {once: true, capture: true});
+    setTimeout(() => { observer.disconnect(); resolve(null); }, limit);
   });
-  observer.observe(gd, {childList: true, subtree: true, attributes: true});
-  handle.addEventListener('keydown', () => { start = performance.now(); }, {once: true, capture: true});
-  handle.dispatchEvent(new KeyboardEvent('keydown', {key, bubbles: true, cancelable: true}));
-  handle.dispatchEvent(new KeyboardEvent('keyup', {key, bubbles: true, cancelable: true}));
-  setTimeout(() => { observer.disconnect(); resolve(null); }, 30000);
-})"""
+}"""
 
 BARE_NOTEBOOK = {
     "cells": [{"cell_type": "code", "execution_count": None, "id": "bare", "metadata": {}, "outputs": [], "source": (
@@ -105,9 +130,15 @@ BARE_NOTEBOOK = {
 }
 
 
+def fill_delay() -> float:
+    """Seconds Voilà waits before it refills a preheated pool that a page took a kernel from (voila.json)."""
+    config = json.loads((ROOT / "voila.json").read_text()).get("VoilaKernelManager", {})
+    return float(config.get("fill_delay", 1.0))
+
+
 def settle(limit: float = 60.0, idle_percent: float = 20.0) -> None:
     """Wait until the machine's CPUs are quiet (a refilling kernel pool, a finishing run)."""
-    time.sleep(1.5)  # Voilà refills a preheated pool 1 s after a page takes a kernel
+    time.sleep(fill_delay() + 0.5)  # the refill has started by then
     end, quiet = time.monotonic() + limit, 0
     psutil.cpu_percent(None)
     while time.monotonic() < end and quiet < 2:
@@ -173,43 +204,100 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
 
 
 def percentile(values: list[float], q: float) -> float:
+    if not values:
+        return math.nan
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
-def slider_latencies(page, label: str, moves: int) -> list[float]:
-    """Key presses on the slider's handle; each timed to the first redraw of its dashboard's plots."""
-    control = slider(page, label)
-    board = page.locator(".jp-OutputArea-output > .widget-vbox").filter(has=control)
-    plots = board.locator(".js-plotly-plot").element_handles()
-    handle = control.locator(".noUi-handle")
-    handle.scroll_into_view_if_needed()
+def dashboard_of(page, case: Case):
+    """(the dashboard's root VBox, the control to act on) for `case`."""
+    boards = page.locator(".jp-OutputArea-output > .widget-vbox")
+    if case.plot:
+        boards = boards.filter(has=page.locator(".js-plotly-plot .gtitle", has_text=case.plot))
+    if case.control == FILTER_CELL:
+        board = boards.filter(has=page.locator(".widget-gridbox input")).first
+        return board, board.locator(".widget-gridbox input").first
+    if case.control == "Train":
+        board = boards.first
+        return board, board.locator("button", has_text=re.compile(r"^\s*Train\s*$"))
+    label = page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(case.control)}\s*$"))
+    control = page.locator(".widget-slider", has=label)
+    board = boards.filter(has=control).first  # the first on the page when two dashboards match
+    return board, board.locator(".widget-slider", has=label).locator(".noUi-handle")
+
+
+def timed_action(page, board, target, key: str | None, plot: str, first_point: bool, limit_ms: int) -> float | None:
+    """Arm the timer on the dashboard's plots (or the one titled `plot`), press `key` on `target` or click it."""
+    plots = board.locator(".js-plotly-plot")
+    if plot:
+        plots = plots.filter(has=page.locator(".gtitle", has_text=plot))
+    target.scroll_into_view_if_needed()
+    if key:
+        target.focus()
+    page.evaluate(ARM_TIMER_JS, [plots.element_handles(), first_point, limit_ms])
+    if key:
+        page.keyboard.press(key)
+    else:
+        target.click()
+    return page.evaluate("window.__labTimer")
+
+
+def wait_for_run_end(board, timeout_ms: int = 600_000) -> None:
+    expect(board.locator(".lab-status")).to_contain_text(re.compile("Finished|Stopped|try a smaller|diverged"),
+                                                         timeout=timeout_ms)
+
+
+def prepare(page, case: Case) -> None:
+    """Train 14's detector for 300 steps once (a minute or two), so its thresholds act on real predictions."""
+    if case.prepare != "train briefly" or page.evaluate("window.__labTrained || false"):
+        return
+    board, train_button = dashboard_of(page, Case(case.notebook, "Train"))
+    _, steps = dashboard_of(page, Case(case.notebook, "Training steps"))
+    steps.focus()
+    page.keyboard.press("Home")  # 50 steps, then 5 × 50 more
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    train_button.click()
+    wait_for_run_end(board)
+    page.evaluate("window.__labTrained = true")
+    page.screenshot(path=str(ROOT / "test-artifacts" / "bench-detector-trained.png"), full_page=True)
+
+
+def view_latencies(page, case: Case, moves: int) -> list[float]:
+    """Key presses on the control; each timed to the first redraw of its dashboard's plots. Returns the times
+    of the moves that redrew something."""
+    board, target = dashboard_of(page, case)
+    up, down = ("ArrowUp", "ArrowDown") if case.control == FILTER_CELL else case.keys
+    if case.from_start:
+        target.focus()
+        page.keyboard.press("Home")
+        page.wait_for_timeout(500)
     results = []
     for i in range(moves):
-        key = "ArrowRight" if (i // 5) % 2 == 0 else "ArrowLeft"  # wander back and forth
-        latency = page.evaluate(LATENCY_JS, [handle.element_handle(), plots, key])
+        key = up if (i // 5) % 2 == 0 else down  # wander back and forth
+        # a move that changes nothing on the plot (no box crosses the threshold) is not timed: 3 s, then None
+        latency = timed_action(page, board, target, key, "", False, 3_000)
         if latency is not None:
             results.append(latency)
         page.wait_for_timeout(300)  # let the update finish: one move at a time, not a queue
     return results
 
 
-def first_point_latencies(page, runs: int) -> list[float]:
-    control = slider(page, LR_SLIDER)
-    board = page.locator(".jp-OutputArea-output > .widget-vbox").filter(has=control)
-    gd = board.locator(".js-plotly-plot").first.element_handle()
-    status = board.locator(".lab-status")
-    handle = control.locator(".noUi-handle")
-    handle.scroll_into_view_if_needed()
+def first_point_latencies(page, case: Case, runs: int) -> list[float]:
+    """Changes that start a run (a slider step, or the Train button), each timed to the run's first point;
+    the run is then stopped with the dashboard's Stop button so the next change starts from a quiet kernel."""
+    board, target = dashboard_of(page, case)
+    stop_button = board.locator("button", has_text=re.compile(r"^\s*Stop\s*$"))
     results = []
     for i in range(runs):
-        key = "ArrowRight" if i % 2 == 0 else "ArrowLeft"
-        latency = page.evaluate(FIRST_POINT_JS, [handle.element_handle(), gd, key])
+        key = None if case.control == "Train" else ("ArrowRight" if i % 2 == 0 else "ArrowLeft")
+        latency = timed_action(page, board, target, key, case.plot, True, 30_000)
         if latency is not None:
             results.append(latency)
-        # let the run finish before the next change, so each change starts from a quiet kernel
         with contextlib.suppress(Exception):
-            expect(status).to_contain_text(re.compile("Finished|Stopped|try a smaller"), timeout=60_000)
+            stop_button.click()
+            wait_for_run_end(board, 60_000)
         settle(20)
     return results
 
@@ -235,7 +323,7 @@ def measure_floor(args, report: dict) -> None:
         page, timings, _ = open_interactive(context, base, "bare.ipynb")
         report["navigation"]["bare one-slider notebook (floor)"] = timings["interactive"]
         settle()
-        report["views"]["bare one-slider notebook (floor)"] = slider_latencies(page, "z", args.moves)
+        report["views"]["bare one-slider notebook (floor)"] = view_latencies(page, Case("bare.ipynb", "z"), args.moves)
         context.close()
 
 
@@ -243,7 +331,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=3, help="page loads per notebook for the navigation time")
     parser.add_argument("--moves", type=int, default=30, help="slider moves per view for the latency")
-    parser.add_argument("--runs", type=int, default=6, help="learning-rate changes for the first-point latency")
+    parser.add_argument("--runs", type=int, default=4, help="changes per training view for the first-point latency")
     parser.add_argument("--notebooks", nargs="*", default=None, help="names in notebooks/ (default: all)")
     parser.add_argument("--voila-arg", action="append", default=[], help="extra option for voila, repeatable")
     parser.add_argument("--voila-config", type=Path, help="a voila.json to serve with (on top of the repo's own)")
@@ -252,8 +340,7 @@ def main() -> None:
     names = args.notebooks or notebook_names()
     args.config = json.loads(args.voila_config.read_text()) if args.voila_config else None
 
-
-    report: dict = {"navigation": {}, "memory": {}, "views": {}, "first_point": None}
+    report: dict = {"navigation": {}, "memory": {}, "views": {}, "first_point": {}}
     load_before = os.getloadavg()
     with ExitStack() as stack:
         base = stack.enter_context(voila_server(*args.voila_arg, config=args.config, log_name="voila-bench.log"))
@@ -275,25 +362,29 @@ def main() -> None:
             report["navigation"][name] = statistics.median(t["interactive"] for t in runs)
             report["memory"][name] = max((p for p in peaks if p is not None), default=None)
 
-        # (b), (c) and the memory of 01 while it trains
-        if "01_logistic_regression.ipynb" in names and not args.navigation_only:
+        # (b), (c), and the memory of each notebook after it trained
+        for name in [] if args.navigation_only else names:
+            cases = [c for c in VIEW_CASES + TRAINING_CASES if c.notebook == name]
+            if not cases:
+                continue
             settle()
             context = browser.new_context(viewport={"width": 1280, "height": 900})
-            page, _, kernel_id = open_interactive(context, base, "01_logistic_regression.ipynb")
+            page, _, kernel_id = open_interactive(context, base, name)
             process = kernel_process(kernel_id)
-            for label in VIEW_SLIDERS:
+            for case in cases:
+                prepare(page, case)
                 settle()
-                values = slider_latencies(page, label, args.moves)
-                report["views"][label] = values
-                print(f"  {label}: {len(values)} moves, p50 {percentile(values, 50):.0f} ms, "
-                      f"p95 {percentile(values, 95):.0f} ms", flush=True)
-            settle()
-            values = first_point_latencies(page, args.runs)
-            report["first_point"] = values
-            print(f"  first point: {[round(v) for v in values]} ms", flush=True)
+                key = f"{name[:2]} · {case.control}"
+                if case in VIEW_CASES:
+                    values = report["views"][key] = view_latencies(page, case, args.moves)
+                    print(f"  {key}: {len(values)} of {args.moves} moves redrew, p50 {percentile(values, 50):.0f} ms, "
+                          f"p95 {percentile(values, 95):.0f} ms", flush=True)
+                else:
+                    values = report["first_point"][key] = first_point_latencies(page, case, args.runs)
+                    print(f"  {key}: first point after {[round(v) for v in values]} ms", flush=True)
             peak = peak_rss_gb(process)
             if peak is not None:
-                report["memory"]["01_logistic_regression.ipynb (after training)"] = peak
+                report["memory"][f"{name} (after its runs)"] = peak
             context.close()
 
     if not args.navigation_only:
@@ -305,15 +396,16 @@ def main() -> None:
     print("(a) navigation to an interactive dashboard, median")
     for name, value in report["navigation"].items():
         print(row(name, value, "s", TARGETS["navigation_s"]))
-    print("(b) slider → updated plot (views that don't train)")
+    print("(b) control → updated plot (views that don't train)")
     for label, values in report["views"].items():
         if values:
             print(row(f"{label}: p50", percentile(values, 50), "ms", None))
             print(row(f"{label}: p95", percentile(values, 95), "ms", TARGETS["view_p95_ms"]))
-    print("(c) learning-rate change → first new point on the cost plot")
-    if report["first_point"]:
-        print(row("median", statistics.median(report["first_point"]), "ms", TARGETS["first_point_ms"]))
-        print(row("worst", max(report["first_point"]), "ms", TARGETS["first_point_ms"]))
+    print("(c) a change that starts training → the run's first point on its plot")
+    for label, values in report["first_point"].items():
+        if values:
+            print(row(f"{label}: median", statistics.median(values), "ms", TARGETS["first_point_ms"]))
+            print(row(f"{label}: worst", max(values), "ms", TARGETS["first_point_ms"]))
     print("(d) kernel peak memory (VmHWM)")
     for name, value in report["memory"].items():
         print(row(name, value, "GB", TARGETS["memory_gb"]))

@@ -317,7 +317,8 @@ def test_the_course_formulas_train_and_the_notes_decay_blows_up(mistakes):
     assert mistakes.status.kind == "success" and "test accuracy <b>" in mistakes.readout.value
     run_with(mistakes, notes_decay=True)
     assert mistakes.status.kind == "warning" and "Cost became NaN" in mistakes.status.text
-    assert "the notes' decay made α infinite at t = 1/d" in mistakes.readout.value
+    assert "the notes' decay α₀/(1 − d·t) is infinite at t = 1/d" in mistakes.readout.value
+    assert "the course divides by 1 + d·t" in mistakes.status.text  # the hint ends the on-screen message
     label = "RMSprop (course) · decay α₀/(1 − 0.1·t) · α₀=0.002"
     assert traces(mistakes.figures["costs"])[label].name == f"{label} (diverged)"
 
@@ -325,7 +326,7 @@ def test_the_course_formulas_train_and_the_notes_decay_blows_up(mistakes):
 def test_the_notes_rmsprop_turns_nan_at_the_second_step(mistakes):
     run_with(mistakes, notes_decay=False, notes_rmsprop=True)
     assert "Cost became NaN at step 2" in mistakes.status.text
-    assert "s negative, so √(s + ε) is NaN" in mistakes.readout.value
+    assert "lets s turn negative, so √(s + ε) is NaN" in mistakes.readout.value
 
 
 def test_mistakes_buttons(mistakes):

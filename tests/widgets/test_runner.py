@@ -1,7 +1,7 @@
 import threading
 import time
 
-from lab.training import DivergedEvent, DoneEvent, StepEvent
+from lab.training import DivergedEvent, DoneEvent, EvalEvent, StepEvent
 from widgets.runner import Runner, describe_metrics
 from widgets.status import StatusLine
 
@@ -37,6 +37,22 @@ def test_pushes_are_throttled_but_the_first_point_comes_at_once():
     assert len(batches) < 20  # ~0.6 s of work at ten pushes a second, not 300 pushes
     assert first_seen[0] < 0.05
     assert status.kind == "success" and "test accuracy 50.0%" in status.text
+
+
+def test_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
+    def evaluated_every_step(cancel):
+        for step in range(1, 201):
+            time.sleep(0.002)
+            yield "a", StepEvent(step, 1.0 / step, {})
+            yield "a", EvalEvent(step, {"dev_accuracy": 0.5})
+        yield "a", DoneEvent(200, False, 0.4, {})
+
+    runner, batches, _ = collecting_runner(interval=0.1)
+    runner.start(evaluated_every_step, "a")
+    assert runner.wait(10)
+    assert len(batches) < 12  # ~0.4 s at ten pushes a second, not one push per evaluation
+    assert sum(isinstance(e, EvalEvent) for batch in batches for _, e in batch) == 200
+    assert isinstance(batches[-1][-1][1], DoneEvent) and len(batches[-1]) < 120
 
 
 def test_a_new_job_cancels_the_old_one_and_its_late_updates_are_dropped():
