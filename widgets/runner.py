@@ -2,7 +2,8 @@
 
 - Latest wins: starting a job cancels the one running; its late updates are dropped.
 - Throttled: events are handed to the dashboard in batches, about ten a second, plus at once on the
-  first event, on divergence and at the end, so a new run shows its first point quickly.
+  first step and the first evaluation, on divergence and at the end, so a new run shows its first point
+  quickly.
 - Never silent: errors, divergence and cancellation are written to the status line.
 """
 
@@ -14,7 +15,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lab.training import DivergedEvent, DoneEvent, Event, StepEvent
+from lab.training import DivergedEvent, DoneEvent, EvalEvent, Event, StepEvent
 from widgets.guard import guarded
 from widgets.status import StatusLine
 
@@ -89,13 +90,16 @@ class Runner:
 
     def _run(self, job: _Job, work: Work) -> None:
         batch: list[Item] = []
-        last_push = 0.0
+        last_push, evaluated = 0.0, False
         try:
             for item in work(job.cancel):
                 batch.append(item)
-                # at once: the first event (a new run shows up fast), a divergence and the end; evaluations wait
-                # for the next push like steps do (a loop that evaluates every step would push every step)
-                urgent = last_push == 0.0 or isinstance(item[1], (DivergedEvent, DoneEvent))
+                # At once: the first step and the first evaluation (views that plot either show the new run
+                # quickly), a divergence and the end. Later evaluations wait for the next push like steps do:
+                # a loop that evaluates every step would otherwise push every step.
+                first_evaluation = not evaluated and isinstance(item[1], EvalEvent)
+                evaluated = evaluated or first_evaluation
+                urgent = last_push == 0.0 or first_evaluation or isinstance(item[1], (DivergedEvent, DoneEvent))
                 if urgent or time.perf_counter() - last_push >= self.interval:
                     self._push(job, batch)
                     batch, last_push = [], time.perf_counter()

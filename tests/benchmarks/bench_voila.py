@@ -219,8 +219,9 @@ def dashboard_of(page, case: Case):
         board = boards.filter(has=page.locator(".widget-gridbox input")).first
         return board, board.locator(".widget-gridbox input").first
     if case.control == "Train":
-        board = boards.first
-        return board, board.locator("button", has_text=re.compile(r"^\s*Train\s*$"))
+        train = re.compile(r"^\s*Train\s*$")
+        board = boards.filter(has=page.locator("button", has_text=train)).first
+        return board, board.locator("button", has_text=train)
     label = page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(case.control)}\s*$"))
     control = page.locator(".widget-slider", has=label)
     board = boards.filter(has=control).first  # the first on the page when two dashboards match

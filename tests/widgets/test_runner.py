@@ -39,7 +39,7 @@ def test_pushes_are_throttled_but_the_first_point_comes_at_once():
     assert status.kind == "success" and "test accuracy 50.0%" in status.text
 
 
-def test_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
+def test_later_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
     def evaluated_every_step(cancel):
         for step in range(1, 201):
             time.sleep(0.002)
@@ -51,6 +51,8 @@ def test_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
     runner.start(evaluated_every_step, "a")
     assert runner.wait(10)
     assert len(batches) < 12  # ~0.4 s at ten pushes a second, not one push per evaluation
+    # the first step, then the first evaluation at once: a view that plots evaluations shows the run at once
+    assert [type(e) for _, e in batches[0]] == [StepEvent] and [type(e) for _, e in batches[1]] == [EvalEvent]
     assert sum(isinstance(e, EvalEvent) for batch in batches for _, e in batch) == 200
     assert isinstance(batches[-1][-1][1], DoneEvent) and len(batches[-1]) < 120
 
