@@ -17,7 +17,7 @@ from widgets.guard import guarded, show_error_in
 from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
-from widgets.views.figure import PALETTE, make_figure, plottable
+from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 
 HIDDEN_UNITS = 16  # width of every hidden layer
 PROBE = 300  # training examples the instant per-layer view looks at: plenty for a spread, and fast
@@ -85,6 +85,8 @@ def deep_init_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
             spread.data[0].x, spread.data[0].y = list(range(1, len(hidden) + 1)), positive(hidden)
             grads = report["gradient_rms"]
             gradient.data[0].x, gradient.data[0].y = list(range(1, len(grads) + 1)), positive(grads)
+        label_log_axis(spread)  # after the batch: inside it the traces still hold their old points
+        label_log_axis(gradient)
         first, last = hidden[0], hidden[-1]
         if first == 0:
             verdict = "every unit outputs the same constant for every example: the units cannot differ"

@@ -31,7 +31,7 @@ from widgets.guard import guarded
 from widgets.runner import Runner, wire_training
 from widgets.status import StatusLine
 from widgets.views.decision_boundary import DecisionBoundary
-from widgets.views.figure import PALETTE, make_figure, plottable
+from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 from widgets.views.image_grid import ImageGrid
 
 HIDDEN = (64, 64)  # a network big enough to memorize its small training set
@@ -87,6 +87,8 @@ class _ErrorCurves:
             self.figure.data[0].x, self.figure.data[0].y = list(steps), plottable(train)
             self.figure.data[1].x, self.figure.data[1].y = list(steps), plottable(dev)
             self.figure.data[4].x, self.figure.data[4].y = ([best[0]], [best[1]]) if best else ([], [])
+        if self.figure.layout.yaxis.type == "log":
+            label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
 
 
 def _build(name: str, data: ThreeWaySplit | None, with_boundary: bool) -> Dashboard:
@@ -178,7 +180,7 @@ def _build(name: str, data: ThreeWaySplit | None, with_boundary: bool) -> Dashbo
         diagnosis.value = text
         previous_gap.append(gap)
 
-    runner = Runner(status, on_batch, device_text=describe_device(device))
+    runner = Runner(status, on_batch, device_text=describe_device(device), plots_evaluations=True)
 
     def start(*_) -> None:
         s = {key: widget.value for key, widget in controls.items()}

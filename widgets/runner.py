@@ -2,8 +2,8 @@
 
 - Latest wins: starting a job cancels the one running; its late updates are dropped.
 - Throttled: events are handed to the dashboard in batches, about ten a second, plus at once on the
-  first step and the first evaluation, on divergence and at the end, so a new run shows its first point
-  quickly.
+  first step (or the first evaluation, for curves drawn from evaluations), on divergence and at the end, so a
+  new run shows its first point quickly.
 - Never silent: errors, divergence and cancellation are written to the status line.
 """
 
@@ -39,9 +39,11 @@ def describe_metrics(metrics: dict[str, float]) -> str:
 
 class Runner:
     def __init__(self, status: StatusLine, on_batch: Callable[[list[Item]], None], *, device_text: str = "",
-                 interval: float = 0.1, step_name: str = "iteration"):
+                 interval: float = 0.1, step_name: str = "iteration", plots_evaluations: bool = False):
         self.status, self.on_batch = status, on_batch
         self.device_text, self.interval = device_text, interval
+        # a dashboard whose live curves are drawn from evaluations (train/dev error) gets its first one at once
+        self.plots_evaluations = plots_evaluations
         self.step_name = step_name  # what one step of the loop is called on screen: "iteration", "step", "epoch"
         self.last_error: str | None = None
         self._lock = threading.Lock()
@@ -94,10 +96,10 @@ class Runner:
         try:
             for item in work(job.cancel):
                 batch.append(item)
-                # At once: the first step and the first evaluation (views that plot either show the new run
-                # quickly), a divergence and the end. Later evaluations wait for the next push like steps do:
-                # a loop that evaluates every step would otherwise push every step.
-                first_evaluation = not evaluated and isinstance(item[1], EvalEvent)
+                # At once: the first step, the first evaluation where the curves are drawn from evaluations,
+                # a divergence and the end. Other evaluations wait for the next push like steps do: a loop that
+                # evaluates every step would otherwise push every step.
+                first_evaluation = self.plots_evaluations and not evaluated and isinstance(item[1], EvalEvent)
                 evaluated = evaluated or first_evaluation
                 urgent = last_push == 0.0 or first_evaluation or isinstance(item[1], (DivergedEvent, DoneEvent))
                 if urgent or time.perf_counter() - last_push >= self.interval:

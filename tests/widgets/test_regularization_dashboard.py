@@ -127,7 +127,7 @@ def test_planar_keep_prob_and_patience_change_the_boundary(planar):
     assert final(planar, "errors", 1) - final(planar, "errors", 0) < plain_gap  # dropout narrows the gap
     set_controls(planar, keep_prob=1.0, patience=200)
     assert planar.figures["errors"].data[0].x[-1] < 1500
-    assert len(planar.figures["boundary"].data[2].x) + len(planar.figures["boundary"].data[3].x) == 100
+    assert len(planar.figures["boundary"].data[1].x) + len(planar.figures["boundary"].data[2].x) == 100
 
 
 def test_flip_gallery_shows_originals_and_flips():

@@ -47,7 +47,7 @@ def test_later_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
             yield "a", EvalEvent(step, {"dev_accuracy": 0.5})
         yield "a", DoneEvent(200, False, 0.4, {})
 
-    runner, batches, _ = collecting_runner(interval=0.1)
+    runner, batches, _ = collecting_runner(interval=0.1, plots_evaluations=True)
     runner.start(evaluated_every_step, "a")
     assert runner.wait(10)
     assert len(batches) < 12  # ~0.4 s at ten pushes a second, not one push per evaluation
@@ -55,6 +55,9 @@ def test_later_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
     assert [type(e) for _, e in batches[0]] == [StepEvent] and [type(e) for _, e in batches[1]] == [EvalEvent]
     assert sum(isinstance(e, EvalEvent) for batch in batches for _, e in batch) == 200
     assert isinstance(batches[-1][-1][1], DoneEvent) and len(batches[-1]) < 120
+    runner, batches, _ = collecting_runner(interval=0.1)  # curves drawn from steps: no push for the evaluation
+    runner.start(evaluated_every_step, "a")
+    assert runner.wait(10) and [type(e) for _, e in batches[1][:2]] == [EvalEvent, StepEvent]
 
 
 def test_a_new_job_cancels_the_old_one_and_its_late_updates_are_dropped():

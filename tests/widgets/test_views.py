@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from widgets.views.cost_curves import CostCurves
-from widgets.views.figure import PALETTE, plottable
+from widgets.views.figure import PALETTE, log_ticks, plottable
 from widgets.views.gradient_norms import GradientNorms
 from widgets.views.image_grid import ImageGrid, tile
 
@@ -60,3 +60,28 @@ def test_image_grid_shows_captions_or_says_it_is_empty():
     assert np.asarray(grid.figure.data[0].z).shape == (13, 52)
     grid.show(np.zeros((0, 5, 5)), [])
     assert [a.text for a in grid.figure.layout.annotations] == ["All correct"]
+
+
+@pytest.mark.parametrize(("values", "labels"), [
+    ([0.04, 7.0], ["0.02", "0.05", "0.1", "0.2", "0.5", "1", "2", "5", "10"]),  # 1, 2, 5 per decade
+    ([0.3, 0.69], ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]),  # less than a decade: every digit
+    ([0.001, 5.0], ["0.001", "0.01", "0.1", "1", "10"]),  # several decades: the powers of ten
+    ([1e-9, 100.0], ["1e-08", "1e-06", "0.0001", "0.01", "1", "100"]),  # many: every other power
+    ([None, math.nan, 0.0, -1.0], []),  # nothing a log axis can show
+])
+def test_log_ticks_label_whole_numbers(values, labels):
+    ticks, text = log_ticks(values)
+    assert text == labels
+    assert [float(t) for t in text] == ticks
+
+
+def test_log_axes_show_whole_numbers_not_plotlys_bare_digits():
+    curves = CostCurves()
+    curves.add_run("a")
+    curves.update_run("a", [0, 1, 2], [7.0, 0.5, 0.04])
+    axis = curves.figure.layout.yaxis
+    assert axis.tickmode == "array" and "0.5" in axis.ticktext and "5" in axis.ticktext
+    assert dict(zip(axis.ticktext, axis.tickvals, strict=True))["0.5"] == 0.5
+    grads = GradientNorms()
+    grads.show([0, 1], {"w": [0.3, 0.6]})
+    assert list(grads.figure.layout.yaxis.ticktext) == ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]

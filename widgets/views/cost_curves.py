@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import plotly.graph_objects as go
 
-from widgets.views.figure import PALETTE, make_figure, plottable
+from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 
 
 class CostCurves:
@@ -41,6 +41,8 @@ class CostCurves:
             if note:
                 trace.name = f"{label} ({note})"
                 trace.line.dash = "dot"
+        if self.figure.layout.yaxis.type == "log":
+            label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
 
     def clear(self) -> None:
         """Remove every run."""

@@ -20,11 +20,11 @@ class DecisionBoundary:
         self.figure = make_figure(title, "x₁", "x₂", height=height, width=width)
         self.figure.update_layout(legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
                                   margin={"b": 110})
-        self.figure.add_trace(go.Heatmap(z=[[0.5]], x=[0.0], y=[0.0], zmin=0, zmax=1, colorscale=_SCALE,
-                                         showscale=False, hoverinfo="skip", name="ŷ"))
-        self.figure.add_trace(go.Contour(z=[[0.5]], x=[0.0], y=[0.0], showscale=False, hoverinfo="skip",
-                                         contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "none"},
-                                         line={"color": PALETTE[6], "width": 2.5}, name="ŷ = 0.5"))
+        # one trace both shades ŷ and draws the ŷ = 0.5 line, so each update sends the grid once
+        self.figure.add_trace(go.Contour(z=[[0.5]], x=[0.0], y=[0.0], zmin=0, zmax=1, colorscale=_SCALE,
+                                         showscale=False, hoverinfo="skip", name="ŷ, and the line ŷ = 0.5",
+                                         contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "heatmap"},
+                                         line={"color": PALETTE[6], "width": 2.5}))
         for label, colour in ((0, PALETTE[1]), (1, PALETTE[0])):
             self.figure.add_trace(go.Scatter(x=[], y=[], mode="markers", name=f"train: {class_names[label]}",
                                              marker={"color": colour, "size": 7, "line": {"color": "#000",
@@ -38,7 +38,7 @@ class DecisionBoundary:
                     dev: tuple[Sequence[Sequence[float]], Sequence[float]] | None = None) -> None:
         """Points as (X (2, m) nested lists, labels (m,)) for the training set and optionally the dev set."""
         with self.figure.batch_update():
-            for offset, points in ((2, train), (4, dev)):
+            for offset, points in ((1, train), (3, dev)):
                 if points is None:
                     continue
                 X, labels = points
@@ -50,5 +50,5 @@ class DecisionBoundary:
     def show_probabilities(self, xs: Sequence[float], ys: Sequence[float], P: Sequence[Sequence[float]]) -> None:
         """ŷ on the grid: P[i][j] at (xs[j], ys[i]), as nested lists (a 2-D array would not reach the browser)."""
         with self.figure.batch_update():
-            for trace in self.figure.data[:2]:
-                trace.x, trace.y, trace.z = list(xs), list(ys), [list(row) for row in P]
+            grid = self.figure.data[0]
+            grid.x, grid.y, grid.z = list(xs), list(ys), [list(row) for row in P]

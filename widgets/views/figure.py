@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable
 
+import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 
@@ -26,11 +27,45 @@ def make_figure(title: str, x_title: str = "", y_title: str = "", *, height: int
         title={"text": title, "x": 0.02, "font": {"size": 15}},
         template=TEMPLATE, height=height, width=width, margin={"l": 60, "r": 20, "t": 70, "b": 50},
         xaxis={"title": {"text": x_title}, "showgrid": True},
-        yaxis={"title": {"text": y_title}, "showgrid": True,
-               **({"type": "log", "dtick": "D2"} if log_y else {})},  # D2: label 1, 2, 5 per decade, not 1–9
+        yaxis={"title": {"text": y_title}, "showgrid": True, **({"type": "log"} if log_y else {})},
         legend={"orientation": "h", "y": 1.02, "yanchor": "bottom", "x": 1, "xanchor": "right"},
         font={"size": 13},
     ))
+
+
+def log_ticks(values: Iterable[float | None]) -> tuple[list[float], list[str]]:
+    """Tick positions and full-number labels for a log axis over the positive finite `values`.
+
+    plotly labels the ticks between powers of ten with a bare digit ("5" for 0.5, next to "0.1"), which reads
+    as the wrong number. Here every label is the whole number: every 1…9 when the data span less than a
+    factor of ten, 1, 2 and 5 in each decade up to 2.5 decades, the powers of ten up to eight decades, and
+    every other power of ten beyond.
+    """
+    data = np.asarray(list(values), dtype=float)  # None becomes NaN
+    data = data[np.isfinite(data) & (data > 0)]
+    if data.size == 0:
+        return [], []
+    smallest, largest = float(data.min()), float(data.max())
+    low, high = math.floor(math.log10(smallest)), math.ceil(math.log10(largest))
+    span = math.log10(largest / smallest)  # in decades
+    marks = range(1, 10) if span < 1 else (1, 2, 5) if span <= 2.5 else (1,)
+    step = 2 if span > 8 else 1
+    ticks = sorted(float(f"{m}e{k}") for k in range(high, low - 1, -step) for m in marks)  # exact decimals
+    # keep one tick on each side of the data, so the labels frame the curves
+    below = [t for t in ticks if t < smallest][-1:]
+    above = [t for t in ticks if t > largest][:1]
+    ticks = below + [t for t in ticks if smallest <= t <= largest] + above
+    return ticks, [f"{t:.10g}" for t in ticks]
+
+
+def label_log_axis(figure: go.FigureWidget) -> None:
+    """Give a log y axis full-number tick labels for the data the figure now holds (see `log_ticks`)."""
+    values = [v for trace in figure.data if trace.y is not None for v in trace.y]
+    ticks, labels = log_ticks(values)
+    if ticks:
+        figure.layout.yaxis.update(tickmode="array", tickvals=ticks, ticktext=labels)
+    else:
+        figure.layout.yaxis.update(tickmode="auto", tickvals=None, ticktext=None)
 
 
 def plottable(values: Iterable[float]) -> list[float | None]:

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 
 import plotly.graph_objects as go
 
-from widgets.views.figure import PALETTE, make_figure, plottable
+from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 
 
 class GradientNorms:
@@ -25,3 +25,4 @@ class GradientNorms:
                                                      line={"color": PALETTE[i % len(PALETTE)], "width": 2}))
             for trace, values in zip(self.figure.data, norms.values(), strict=True):
                 trace.x, trace.y = list(steps), plottable(values)
+        label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
