@@ -85,8 +85,8 @@ def deep_init_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
             spread.data[0].x, spread.data[0].y = list(range(1, len(hidden) + 1)), positive(hidden)
             grads = report["gradient_rms"]
             gradient.data[0].x, gradient.data[0].y = list(range(1, len(grads) + 1)), positive(grads)
-        label_log_axis(spread)  # after the batch: inside it the traces still hold their old points
-        label_log_axis(gradient)
+            label_log_axis(spread, hidden)
+            label_log_axis(gradient, grads)
         first, last = hidden[0], hidden[-1]
         if first == 0:
             verdict = "every unit outputs the same constant for every example: the units cannot differ"

@@ -87,8 +87,9 @@ class _ErrorCurves:
             self.figure.data[0].x, self.figure.data[0].y = list(steps), plottable(train)
             self.figure.data[1].x, self.figure.data[1].y = list(steps), plottable(dev)
             self.figure.data[4].x, self.figure.data[4].y = ([best[0]], [best[1]]) if best else ([], [])
-        if self.figure.layout.yaxis.type == "log":
-            label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
+            if self.figure.layout.yaxis.type == "log":  # this run's points and the previous run's (dotted)
+                previous = [v for t in self.figure.data[2:4] if t.y is not None for v in t.y]
+                label_log_axis(self.figure, [*train, *dev, *previous])
 
 
 def _build(name: str, data: ThreeWaySplit | None, with_boundary: bool) -> Dashboard:

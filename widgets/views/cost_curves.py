@@ -41,8 +41,9 @@ class CostCurves:
             if note:
                 trace.name = f"{label} ({note})"
                 trace.line.dash = "dot"
-        if self.figure.layout.yaxis.type == "log":
-            label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
+            if self.figure.layout.yaxis.type == "log":  # the other runs' points, and this run's new ones
+                others = [v for t in self.figure.data if t.meta != label and t.y is not None for v in t.y]
+                label_log_axis(self.figure, [*others, *costs])
 
     def clear(self) -> None:
         """Remove every run."""

@@ -58,9 +58,9 @@ def log_ticks(values: Iterable[float | None]) -> tuple[list[float], list[str]]:
     return ticks, [f"{t:.10g}" for t in ticks]
 
 
-def label_log_axis(figure: go.FigureWidget) -> None:
-    """Give a log y axis full-number tick labels for the data the figure now holds (see `log_ticks`)."""
-    values = [v for trace in figure.data if trace.y is not None for v in trace.y]
+def label_log_axis(figure: go.FigureWidget, values: Iterable[float | None]) -> None:
+    """Give the figure's log y axis full-number tick labels for `values`, all the y values it will show (see
+    `log_ticks`). Call it inside the `batch_update` that sets those values: the browser then redraws once."""
     ticks, labels = log_ticks(values)
     if ticks:
         figure.layout.yaxis.update(tickmode="array", tickvals=ticks, ticktext=labels)

@@ -25,4 +25,4 @@ class GradientNorms:
                                                      line={"color": PALETTE[i % len(PALETTE)], "width": 2}))
             for trace, values in zip(self.figure.data, norms.values(), strict=True):
                 trace.x, trace.y = list(steps), plottable(values)
-        label_log_axis(self.figure)  # after the batch: inside it the traces still hold their old points
+            label_log_axis(self.figure, [v for values in norms.values() for v in values])
