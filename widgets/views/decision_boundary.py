@@ -21,7 +21,9 @@ class DecisionBoundary:
         self.figure.update_layout(legend={"orientation": "h", "y": -0.18, "yanchor": "top", "x": 0, "xanchor": "left"},
                                   margin={"b": 110})
         # one trace both shades ŷ and draws the ŷ = 0.5 line, so each update sends the grid once
-        self.figure.add_trace(go.Contour(z=[[0.5]], x=[0.0], y=[0.0], zmin=0, zmax=1, colorscale=_SCALE,
+        # (a 2 × 2 start: plotly.js fails with "Invalid array length" on a 1 × 1 contour coloured as a heat map)
+        self.figure.add_trace(go.Contour(z=[[0.5, 0.5], [0.5, 0.5]], x=[0.0, 1.0], y=[0.0, 1.0], zmin=0, zmax=1,
+                                         colorscale=_SCALE,
                                          showscale=False, hoverinfo="skip", name="ŷ, and the line ŷ = 0.5",
                                          contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "heatmap"},
                                          line={"color": PALETTE[6], "width": 2.5}))
