@@ -67,12 +67,17 @@ def test_image_grid_shows_captions_or_says_it_is_empty():
     ([0.3, 0.69], ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]),  # less than a decade: every digit
     ([0.001, 5.0], ["0.001", "0.01", "0.1", "1", "10"]),  # several decades: the powers of ten
     ([1e-9, 100.0], ["1e-08", "1e-06", "0.0001", "0.01", "1", "100"]),  # many: every other power
+    ([1e-23, 0.1], ["1e-21", "1e-17", "1e-13", "1e-09", "1e-05", "0.1"]),  # about six labels, not 23
     ([None, math.nan, 0.0, -1.0], []),  # nothing a log axis can show
 ])
 def test_log_ticks_label_whole_numbers(values, labels):
     ticks, text = log_ticks(values)
     assert text == labels
     assert [float(t) for t in text] == ticks
+
+
+def test_a_curve_that_barely_moves_keeps_plotlys_labels():
+    assert log_ticks([0.6931, 0.6935]) is None  # no 0.1-step tick falls inside: plotly labels 0.6932 …
 
 
 def test_log_axes_show_whole_numbers_not_plotlys_bare_digits():

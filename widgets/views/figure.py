@@ -33,13 +33,14 @@ def make_figure(title: str, x_title: str = "", y_title: str = "", *, height: int
     ))
 
 
-def log_ticks(values: Iterable[float | None]) -> tuple[list[float], list[str]]:
+def log_ticks(values: Iterable[float | None]) -> tuple[list[float], list[str]] | None:
     """Tick positions and full-number labels for a log axis over the positive finite `values`.
 
     plotly labels the ticks between powers of ten with a bare digit ("5" for 0.5, next to "0.1"), which reads
     as the wrong number. Here every label is the whole number: every 1…9 when the data span less than a
-    factor of ten, 1, 2 and 5 in each decade up to 2.5 decades, the powers of ten up to eight decades, and
-    every other power of ten beyond.
+    factor of ten, 1, 2 and 5 in each decade up to 2.5 decades, and beyond that powers of ten, spaced so that
+    about six are labelled. ([], []) when there is nothing to show; None when fewer than two such ticks fall
+    among the data (a curve that barely moves): plotly's own labels are whole numbers at that zoom.
     """
     data = np.asarray(list(values), dtype=float)  # None becomes NaN
     data = data[np.isfinite(data) & (data > 0)]
@@ -49,23 +50,24 @@ def log_ticks(values: Iterable[float | None]) -> tuple[list[float], list[str]]:
     low, high = math.floor(math.log10(smallest)), math.ceil(math.log10(largest))
     span = math.log10(largest / smallest)  # in decades
     marks = range(1, 10) if span < 1 else (1, 2, 5) if span <= 2.5 else (1,)
-    step = 2 if span > 8 else 1
+    step = max(1, math.ceil(span / 6)) if marks == (1,) else 1
     ticks = sorted(float(f"{m}e{k}") for k in range(high, low - 1, -step) for m in marks)  # exact decimals
+    inside = [t for t in ticks if smallest <= t <= largest]
+    if len(inside) < 2:
+        return None
     # keep one tick on each side of the data, so the labels frame the curves
-    below = [t for t in ticks if t < smallest][-1:]
-    above = [t for t in ticks if t > largest][:1]
-    ticks = below + [t for t in ticks if smallest <= t <= largest] + above
+    ticks = [t for t in ticks if t < smallest][-1:] + inside + [t for t in ticks if t > largest][:1]
     return ticks, [f"{t:.10g}" for t in ticks]
 
 
 def label_log_axis(figure: go.FigureWidget, values: Iterable[float | None]) -> None:
     """Give the figure's log y axis full-number tick labels for `values`, all the y values it will show (see
     `log_ticks`). Call it inside the `batch_update` that sets those values: the browser then redraws once."""
-    ticks, labels = log_ticks(values)
-    if ticks:
-        figure.layout.yaxis.update(tickmode="array", tickvals=ticks, ticktext=labels)
-    else:
+    ticks = log_ticks(values)
+    if ticks is None:
         figure.layout.yaxis.update(tickmode="auto", tickvals=None, ticktext=None)
+    else:  # an empty plot gets no labels rather than plotly's guesses for a range it cannot know
+        figure.layout.yaxis.update(tickmode="array", tickvals=ticks[0], ticktext=ticks[1])
 
 
 def plottable(values: Iterable[float]) -> list[float | None]:
