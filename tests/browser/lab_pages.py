@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import time
@@ -103,11 +104,25 @@ class KernelWidgets:
 
     def __init__(self, page):
         self.models: dict[str, dict] = {}  # comm id → {"_model_name", "_anywidget_id"}
-        page.on("websocket", self._watch)
+        self._sockets: set[str] = set()
+        # Chromium's own network events, subscribed before the page loads: Playwright's "websocket" event can
+        # reach Python after a preheated kernel's first frames (its answer comes at once), and a listener added
+        # then never sees them (seen in CI: widgets on the page, none counted).
+        cdp = page.context.new_cdp_session(page)
+        cdp.on("Network.webSocketCreated", self._created)
+        cdp.on("Network.webSocketFrameReceived", self._received)
+        cdp.send("Network.enable")
 
-    def _watch(self, websocket) -> None:
-        if "/channels" in websocket.url:
-            websocket.on("framereceived", self._frame)
+    def _created(self, params: dict) -> None:
+        if "/channels" in params.get("url", ""):
+            self._sockets.add(params["requestId"])
+
+    def _received(self, params: dict) -> None:
+        if params.get("requestId") not in self._sockets:
+            return
+        response = params["response"]
+        binary = response.get("opcode") == 2  # binary frames come base64-encoded
+        self._frame(base64.b64decode(response["payloadData"]) if binary else response["payloadData"])
 
     def _frame(self, payload) -> None:
         try:

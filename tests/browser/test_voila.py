@@ -21,21 +21,13 @@ LOAD_TIMEOUT_MS = 180_000  # Voilà runs the whole notebook before it shows anyt
 
 def open_dashboard(page, voila_url: str, name: str) -> tuple[dict[str, int], dict[str, int]]:
     """Load a notebook in Voilà and wait until all its widgets show; returns (kernel counts, page counts)."""
-    for attempt in range(2):
-        response = page.goto(f"{voila_url}voila/render/{name}", wait_until="commit", timeout=LOAD_TIMEOUT_MS)
-        # Voilà removes its spinner once every cell has run and the page is shown
-        page.wait_for_function("document.readyState === 'complete' && !document.getElementById('loading')",
-                               timeout=LOAD_TIMEOUT_MS, polling=200)
-        assert response.status == 200, f"{name}: HTTP {response.status}"
-        displays = response.text().count('"application/vnd.jupyter.widget-view+json"')  # one per shown widget
-        expected, shown = wait_for_widgets(page, root_views=displays)
-        if any(expected.values()) or not any(shown[kind] for kind in expected) or attempt:
-            return expected, shown
-        # The page shows widgets, yet the websocket listener saw none of the kernel's models (seen once in CI
-        # with a preheated kernel, whose state answer comes at once): that is the test's blind spot, not the
-        # lab's, so load the page once more with a fresh kernel and a fresh count.
-        page.kernel_widgets.models.clear()
-    raise AssertionError("unreachable")
+    response = page.goto(f"{voila_url}voila/render/{name}", wait_until="commit", timeout=LOAD_TIMEOUT_MS)
+    # Voilà removes its spinner once every cell has run and the page is shown
+    page.wait_for_function("document.readyState === 'complete' && !document.getElementById('loading')",
+                           timeout=LOAD_TIMEOUT_MS, polling=200)
+    assert response.status == 200, f"{name}: HTTP {response.status}"
+    displays = response.text().count('"application/vnd.jupyter.widget-view+json"')  # one per shown widget
+    return wait_for_widgets(page, root_views=displays)
 
 
 @pytest.mark.parametrize("name", notebook_names())
