@@ -64,9 +64,9 @@ def label_log_axis(figure: go.FigureWidget, values: Iterable[float | None]) -> N
     """Give the figure's log y axis full-number tick labels for `values`, all the y values it will show (see
     `log_ticks`). Call it inside the `batch_update` that sets those values: the browser then redraws once."""
     ticks = log_ticks(values)
-    if ticks is None:
+    if ticks is None:  # a curve that barely moves: plotly's labels
         figure.layout.yaxis.update(tickmode="auto", tickvals=None, ticktext=None)
-    else:  # an empty plot gets no labels rather than plotly's guesses for a range it cannot know
+    else:  # ours; none at all on an empty plot, rather than plotly's guesses for a range it cannot know
         figure.layout.yaxis.update(tickmode="array", tickvals=ticks[0], ticktext=ticks[1])
 
 
