@@ -8,4 +8,5 @@ fi
 # shellcheck disable=SC1091
 source .venv/bin/activate
 python -m pip install --quiet --upgrade pip
+source .ci/torch.sh
 python -m pip install --quiet -e ".${1:+[$1]}"

@@ -7,12 +7,20 @@ into dA to get dZ = dA * g′(Z); tests check every one against autograd.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 
 import torch
 
-from lab.params import validate
+from lab.params import Param, register, validate
 
 LEAKY_SLOPE = 0.01  # slope of Leaky ReLU for z < 0: g(z) = max(0.01·z, z)
+
+register(
+    Param("leaky_slope", "Leaky ReLU slope", "Slope of Leaky ReLU for z < 0: 0 is plain ReLU, 1 is no bend at all "
+          "(a straight line).", LEAKY_SLOPE, low=0.0, high=1.0, step=0.01),
+    Param("pre_activation", "z", "A unit's pre-activation z = w·a + b, the number its activation g is applied to.",
+          -2.0, low=-50.0, high=50.0, step=0.05, ui_low=-5.0, ui_high=5.0),
+)
 
 
 def sigmoid(z: torch.Tensor) -> torch.Tensor:
@@ -68,9 +76,16 @@ ACTIVATIONS: dict[str, tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[t
 }
 
 
-def activation(name: str) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
-    """(g, g′) for "sigmoid", "tanh", "relu" or "leaky_relu"; any other name is a ValueError."""
-    return ACTIVATIONS[validate("activation", name)]
+def activation(activation: str, slope: float = LEAKY_SLOPE,
+               ) -> tuple[Callable[[torch.Tensor], torch.Tensor], Callable[[torch.Tensor], torch.Tensor]]:
+    """(g, g′) for "sigmoid", "tanh", "relu" or "leaky_relu"; any other name is a ValueError.
+
+    `slope` (in [0, 1]) is Leaky ReLU's slope for z < 0; the other activations ignore it.
+    """
+    name, slope = validate("activation", activation), validate("leaky_slope", slope)
+    if name == "leaky_relu" and slope != LEAKY_SLOPE:
+        return partial(leaky_relu, slope=slope), partial(leaky_relu_derivative, slope=slope)
+    return ACTIVATIONS[name]
 
 
 def dead_fraction(Z: torch.Tensor) -> float:

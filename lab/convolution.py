@@ -13,12 +13,27 @@ Shapes follow PyTorch: an image is (H, W) with a kernel (f, f), or a batch (N, C
 
 from __future__ import annotations
 
-import functools
 import math
 
 import torch
 
-from lab.params import validate
+from lab.params import Param, register, validate
+
+register(
+    Param("stride", "Stride s", "How many pixels the filter moves between two outputs.",
+          1, low=1, high=64, step=1, integer=True, ui_high=8),
+    Param("padding", "Padding p", "Rows and columns of zeros added around the input.",
+          0, low=0, high=64, step=1, integer=True, ui_high=8),
+    Param("pool_size", "Pooling window f", "Side of the square window that pooling summarises.",
+          2, low=1, high=16, step=1, integer=True, ui_high=8),
+    Param("pool_mode", "Pooling", "Max keeps the largest value in each window; average keeps their mean.",
+          "max", options=("max", "average")),
+    Param("conv_filter", "Filter preset", "A classic 3×3 filter to load into the editable grid.",
+          "vertical_edge", options=("vertical_edge", "horizontal_edge", "sobel_x", "sobel_y", "scharr_x",
+                                    "scharr_y", "box_blur", "gaussian_blur", "sharpen", "identity")),
+    Param("kernel_weight", "Filter weight", "One number of the filter; it multiplies the pixel under it.",
+          0.0, low=-1000.0, high=1000.0, step=0.1),
+)
 
 # Classic 3×3 filters. Edge filters give a positive response where the image is brighter on the left
 # (vertical) or on top (horizontal), as in the course's example.
@@ -34,8 +49,6 @@ FILTERS: dict[str, tuple[tuple[float, ...], ...]] = {
     "sharpen": ((0, -1, 0), (-1, 5, -1), (0, -1, 0)),
     "identity": ((0, 0, 0), (0, 1, 0), (0, 0, 0)),
 }
-
-PHOTOS = ("chelsea", "camera", "astronaut", "coffee", "brick", "grass", "gravel")  # scikit-image's data
 
 
 def make_filter(name: str, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -138,6 +151,7 @@ def pad_image(x: torch.Tensor, padding: int) -> torch.Tensor:
 
 def windows(x: torch.Tensor, f: int, stride: int) -> torch.Tensor:
     """Every f × f window of x (N, C, H, W) at once, as a view: (N, C, H_out, W_out, f, f). No copy."""
+    stride = validate("stride", stride)
     return x.unfold(2, f, stride).unfold(3, f, stride)
 
 
@@ -229,30 +243,3 @@ def pool2d(x: torch.Tensor, pool_size: int, stride: int | None = None, padding: 
            mode: str = "max") -> torch.Tensor:
     """`max_pool2d` or `avg_pool2d`, chosen by `mode` ("max" or "average")."""
     return _pool(x, pool_size, stride, padding, validate("pool_mode", mode))
-
-
-GREY_WEIGHTS = (0.2125, 0.7154, 0.0721)  # the red, green, blue weights of scikit-image's rgb2gray
-
-
-@functools.lru_cache(maxsize=16)
-def _load_photo(name: str, max_side: int) -> torch.Tensor:
-    import skimage.data  # imported here: scikit-image takes a moment to load
-
-    image = torch.as_tensor(getattr(skimage.data, name)(), dtype=torch.float32) / 255.0  # (H, W) or (H, W, 3)
-    grey = image @ torch.tensor(GREY_WEIGHTS) if image.dim() == 3 else image  # (H, W) in [0, 1]
-    h, w = grey.shape
-    scale = min(1.0, max_side / max(h, w))
-    if scale < 1.0:  # keep the aspect ratio; antialiasing averages the pixels that merge, so no fake edges
-        size = (round(h * scale), round(w * scale))
-        grey = torch.nn.functional.interpolate(grey[None, None], size=size, mode="bilinear", antialias=True)[0, 0]
-    return grey.clamp(0.0, 1.0)
-
-
-def load_photo(name: str = "chelsea", max_side: int = 160) -> torch.Tensor:
-    """A real scikit-image photo in grey, (H, W) floats in [0, 1], its long side at most `max_side` pixels.
-
-    Loaded once per (name, size) and cached; the returned tensor is a copy the caller may change.
-    """
-    name = validate("photo", name)
-    _check_size("max_side", max_side)
-    return _load_photo(name, max_side).clone()

@@ -45,6 +45,10 @@ def check_regularization(lambd: float, keep_prob: float) -> tuple[float, float]:
 def dropout_mask(shape: tuple[int, int], keep_prob: float, generator: torch.Generator | None, like: torch.Tensor,
                  ) -> torch.Tensor:
     """A keep-mask D (shape) of 1s with probability keep_prob and 0s otherwise, drawn from `generator`."""
+    keep_prob = validate("keep_prob", keep_prob)
+    if keep_prob < torch.finfo(like.dtype).tiny:  # it would round to 0 in like's dtype, and A·0 / 0 is NaN
+        raise ValueError(f"The 'keep_prob' parameter must be at least {torch.finfo(like.dtype).tiny:.4g} for "
+                         f"{like.dtype} activations. Got {keep_prob!r} instead.")
     if generator is None:
         raise ValueError("Dropout (keep_prob < 1) needs a 'generator': pass lab.seeding.make_generator(seed).")
     U = torch.rand(shape, generator=generator, dtype=like.dtype, device=generator.device).to(like.device)
@@ -59,6 +63,7 @@ def forward_propagation(params: dict[str, torch.Tensor], X: torch.Tensor, activa
     With keep_prob < 1 every hidden layer's A^[l] is multiplied by a fresh keep-mask D^[l] and divided by
     keep_prob (inverted dropout); masks are drawn layer by layer from `generator`.
     """
+    keep_prob = validate("keep_prob", keep_prob)
     g, _ = activation_pair(activation)
     L = len(params) // 2
     caches: list[LayerCache] = []
@@ -84,6 +89,7 @@ def compute_cost(ZL: torch.Tensor, Y: torch.Tensor, params: dict[str, torch.Tens
     Computed from the output pre-activation ZL (1, m) as mean(softplus(z) − y·z), equal to the textbook
     form but finite where ŷ rounds to exactly 0 or 1.
     """
+    lambd = validate("lambd", lambd)
     m = Y.shape[1]
     cross_entropy = (torch.nn.functional.softplus(ZL) - Y * ZL).mean()
     if lambd == 0:
@@ -103,6 +109,7 @@ def backward_propagation(AL: torch.Tensor, Y: torch.Tensor, caches: list[LayerCa
     dA^[l−1] := dA^[l−1] * D^[l−1] / keep_prob (the same units dropped as in forward) ·
     dZ^[l−1] = dA^[l−1] * g′(Z^[l−1]).
     """
+    lambd, keep_prob = check_regularization(lambd, keep_prob)
     _, g_prime = activation_pair(activation)
     L, m = len(caches), Y.shape[1]
     grads: dict[str, torch.Tensor] = {}
@@ -123,6 +130,7 @@ def backward_propagation(AL: torch.Tensor, Y: torch.Tensor, caches: list[LayerCa
 def update_parameters(params: dict[str, torch.Tensor], grads: dict[str, torch.Tensor], lr: float,
                       ) -> dict[str, torch.Tensor]:
     """Gradient descent: W^[l] := W^[l] − α dW^[l], b^[l] := b^[l] − α db^[l]; returns new tensors."""
+    lr = validate("lr", lr)
     return {name: value - lr * grads[f"d{name}"] for name, value in params.items()}
 
 
@@ -215,6 +223,20 @@ class DeepNetwork:
         self.params = {name: value.clone() for name, value in state.items()}
 
 
+def linear_layers(params: dict[str, torch.Tensor]) -> torch.nn.ModuleList:
+    """`torch.nn.Linear` layers holding the course's W1, b1, W2, b2, … (W^[l]: (n^[l], n^[l−1]), b^[l]: (n^[l], 1)):
+    the torch twin of a hand-written network starts from the very same numbers."""
+    layers = torch.nn.ModuleList()
+    for k in range(1, len(params) // 2 + 1):
+        W = params[f"W{k}"]  # (n^[k], n^[k−1])
+        layer = torch.nn.Linear(W.shape[1], W.shape[0], dtype=W.dtype, device=W.device)
+        with torch.no_grad():
+            layer.weight.copy_(W)
+            layer.bias.copy_(params[f"b{k}"].flatten())
+        layers.append(layer)
+    return layers
+
+
 class TorchDeepNetwork(torch.nn.Module):
     """The same network with torch.nn.Linear layers and autograd; same constructor and methods as DeepNetwork.
 
@@ -231,13 +253,7 @@ class TorchDeepNetwork(torch.nn.Module):
         self.layer_dims = tuple(int(n) for n in layer_dims)
         self.activation = validate("activation", activation)
         start = initialize_parameters(self.layer_dims, init_scheme, init_factor, generator, dtype, device)
-        self.layers = torch.nn.ModuleList()
-        for k in range(1, len(self.layer_dims)):
-            layer = torch.nn.Linear(self.layer_dims[k - 1], self.layer_dims[k], dtype=dtype, device=device)
-            with torch.no_grad():
-                layer.weight.copy_(start[f"W{k}"])
-                layer.bias.copy_(start[f"b{k}"].flatten())
-            self.layers.append(layer)
+        self.layers = linear_layers(start)
 
     @property
     def num_layers(self) -> int:

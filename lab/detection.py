@@ -13,7 +13,26 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from lab.params import validate
+from lab.params import Param, register, validate
+
+register(
+    Param("score_threshold", "Score threshold", "Boxes whose score p_c × class probability is lower are dropped.",
+          0.6, low=0.0, high=1.0, step=0.01),
+    Param("iou_threshold", "IoU threshold (NMS)", "Non-max suppression removes a box that overlaps a "
+          "higher-scoring one by more than this IoU.", 0.5, low=0.0, high=1.0, step=0.01),
+    Param("grid_size", "Grid S × S", "The image is cut into S × S cells; each predicts boxes.",
+          4, low=1, high=32, step=1, integer=True, ui_high=19),
+    Param("num_anchors", "Anchor boxes", "Box shapes each grid cell predicts for.",
+          2, low=1, high=16, step=1, integer=True, ui_high=9),
+    Param("box_x", "Left edge x", "Where the box's left side is, in pixels from the left.",
+          20.0, low=-1000.0, high=1000.0, step=1.0, ui_low=0.0, ui_high=80.0),
+    Param("box_y", "Top edge y", "Where the box's top side is, in pixels from the top.",
+          20.0, low=-1000.0, high=1000.0, step=1.0, ui_low=0.0, ui_high=80.0),
+    Param("box_width", "Width", "The box's width in pixels.", 40.0, low=0.0, high=1000.0, step=1.0,
+          ui_low=1.0, ui_high=80.0),
+    Param("box_height", "Height", "The box's height in pixels.", 40.0, low=0.0, high=1000.0, step=1.0,
+          ui_low=1.0, ui_high=80.0),
+)
 
 # ---------------------------------------------------------------------------------------------------------------
 # Checking inputs: every bad shape or box raises a ValueError that names the parameter.
@@ -208,6 +227,7 @@ def batched_nms(boxes: torch.Tensor, scores: torch.Tensor, classes: torch.Tensor
 
 def yolo_output_shape(grid_size: int, num_anchors: int, num_classes: int) -> tuple[int, int, int, int]:
     """(S, S, A, 5 + C): per cell and anchor, p_c, four box numbers and C class probabilities."""
+    grid_size, num_anchors = validate("grid_size", grid_size), validate("num_anchors", num_anchors)
     return (grid_size, grid_size, num_anchors, 5 + num_classes)
 
 
@@ -226,7 +246,7 @@ def describe_yolo_v1_output(image_size: int = 448, grid_size: int = 7, boxes_per
     """The first YOLO's output (Redmon et al., 2016): S × S × (B·5 + C), one set of class probabilities
     per cell shared by its B boxes, no anchors."""
     per_cell = boxes_per_cell * 5 + num_classes
-    S = grid_size
+    S = validate("grid_size", grid_size)
     return (f"input {image_size} × {image_size} → output tensor {(S, S, per_cell)}\n"
             f"  {S} × {S} cells of {image_size / S:g} × {image_size / S:g} pixels, {boxes_per_cell} boxes each\n"
             f"  {S * S * boxes_per_cell:,} boxes; per cell {boxes_per_cell} × [p_c, x, y, w, h] + {num_classes} "
@@ -341,6 +361,7 @@ def match_detections(boxes: torch.Tensor, scores: torch.Tensor, truth: torch.Ten
                      ) -> Matches:
     """Greedy PASCAL VOC matching in one image and class: by descending score, a detection is a true
     positive if its best IoU with a not-yet-matched ground-truth box (Tensor[G, 4]) is ≥ `iou_threshold`."""
+    iou_threshold = validate("iou_threshold", iou_threshold)
     order = torch.sort(scores, descending=True, stable=True).indices
     boxes, scores = boxes[order], scores[order]
     hit = torch.zeros(len(order), dtype=torch.bool)

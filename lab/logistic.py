@@ -8,8 +8,17 @@ from __future__ import annotations
 
 import torch
 
-from lab.data import Split
-from lab.params import validate
+from lab.data.split import Split
+from lab.params import Param, register, validate
+
+register(
+    Param("loss", "Loss", "Cross-entropy (the course) or squared error (the notes' ½(ŷ−y)²).",
+          "cross_entropy", options=("cross_entropy", "squared_error")),
+    Param("z", "z = wᵀx + b", "The linear score before the sigmoid.", 0.0, low=-50.0, high=50.0, step=0.1,
+          ui_low=-10.0, ui_high=10.0),
+    Param("line_span", "Distance from w = 0", "How far along the chosen direction the cost is drawn.",
+          3.0, low=0.01, high=1000.0, log=True, ui_low=0.1, ui_high=100.0),
+)
 
 LOSSES = ("cross_entropy", "squared_error")
 

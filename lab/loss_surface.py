@@ -14,7 +14,12 @@ from dataclasses import dataclass
 import torch
 
 from lab.optimizers import NotesRMSprop, make_optimizer
-from lab.params import validate
+from lab.params import Param, register, validate
+
+register(
+    Param("surface", "Cost surface", "The two-weight cost the optimizers walk down: a long narrow bowl, "
+          "or a curved banana-shaped valley.", "bowl", options=("bowl", "banana")),
+)
 
 
 @dataclass(frozen=True)
@@ -27,6 +32,9 @@ class Surface:
     w1_range: tuple[float, float]  # what a plot shows
     w2_range: tuple[float, float]
     lr: float  # a learning rate at which every optimizer makes visible progress
+
+    def __post_init__(self):
+        validate("lr", self.lr)
 
     def grid(self, points: int = 81, log: bool = False) -> tuple[list[float], list[float], torch.Tensor]:
         """w₁ values (points,), w₂ values (points,) and J on the grid, shape (points, points) = (w₂, w₁).

@@ -13,24 +13,12 @@ from collections.abc import Callable
 
 import torch
 
-from lab.data import Split, digit_images, split_columns
+from lab.data.split import Split
 from lab.lr_decay import notes_schedule, schedule, set_learning_rate
 from lab.minibatch import check_batch_size, num_mini_batches, random_mini_batches
 from lab.optimizers import NotesRMSprop, make_optimizer
 from lab.params import validate
 from lab.seeding import make_generator
-
-
-def load_digits(test_fraction: float = 0.25, seed: int = 0, dtype: torch.dtype = torch.float32) -> Split:
-    """scikit-learn's 1,797 real 8×8 handwritten digits as a seeded train/test Split.
-
-    X has shape (64, m): one column of pixel values in [0, 1] per digit (the originals run 0…16).
-    Y has shape (1, m) and holds the digit 0…9 as an integer class index (dtype int64).
-    """
-    X, labels = digit_images()
-    X, Y = X.to(dtype), labels.reshape(1, -1)  # (64, 1797), (1, 1797)
-    return split_columns(X, Y, test_fraction, seed, class_names=tuple(str(d) for d in range(10)),
-                         image_shape=(8, 8))
 
 
 class MLP(torch.nn.Module):

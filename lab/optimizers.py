@@ -196,8 +196,11 @@ def make_optimizer(name: str, params: Params, *, lr: float, beta: float = 0.9, b
     """The optimizer called `name` (gd, momentum, rmsprop, adam), given only the settings it uses.
 
     `beta` is momentum's β and RMSprop's β (the course calls the latter β₂); `beta1`, `beta2` are Adam's.
+    Every setting is validated, used or not: a config with a bad β is refused whichever optimizer it names.
     """
     name = validate("optimizer", name)
+    lr, beta, eps = validate("lr", lr), validate("beta", beta), validate("epsilon", eps)
+    beta1, beta2 = validate("beta1", beta1), validate("beta2", beta2)
     if name == "gd":
         return GradientDescent(params, lr)
     if name == "momentum":

@@ -1,87 +1,32 @@
 """Bias, variance and the cures for overfitting: train/dev/test splits, L2, dropout, augmentation, early stopping.
 
 L2 and inverted dropout live inside `lab.deep_network` (they change forward, cost and backward); this
-module holds the helpers around them: the three-way split, the diagnosis in the course's words, the
-standalone L2 and dropout formulas, mirrored images as extra data, and early stopping.
+module holds the helpers around them: the diagnosis in the course's words, the standalone L2 and dropout
+formulas, mirrored images as extra data, and early stopping. The train/dev/test split and the data sets
+themselves are in `lab.data`.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import torch
 
-from lab.data import digit_images, face_images
+from lab.data.split import ThreeWaySplit
 from lab.deep_network import DeepNetwork, DeepNetworkTask, accuracy, check_regularization, dropout_mask
-from lab.params import validate
+from lab.params import Param, register, validate
 from lab.seeding import make_generator
 from lab.training import CancelFlag, DoneEvent, EvalEvent, Event, StepEvent, train
 
-
-@dataclass(frozen=True)
-class ThreeWaySplit:
-    X_train: torch.Tensor  # (n, m_train) what the parameters are fitted on
-    Y_train: torch.Tensor  # (1, m_train)
-    X_dev: torch.Tensor  # (n, m_dev) what settings (λ, keep-prob, …) are chosen on
-    Y_dev: torch.Tensor  # (1, m_dev)
-    X_test: torch.Tensor  # (n, m_test) touched once, at the end, for an unbiased estimate
-    Y_test: torch.Tensor  # (1, m_test)
-    class_names: tuple[str, str]  # label 0, label 1
-    image_shape: tuple[int, int] | None = None  # (H, W) when each column is a flattened image
-
-    def to(self, device: torch.device | str) -> ThreeWaySplit:
-        moved = {k: getattr(self, k).to(device) for k in ("X_train", "Y_train", "X_dev", "Y_dev", "X_test", "Y_test")}
-        return ThreeWaySplit(**moved, class_names=self.class_names, image_shape=self.image_shape)
-
-
-def train_dev_test_split(X: torch.Tensor, Y: torch.Tensor, sizes: tuple[int, int, int], seed: int = 0,
-                         **info) -> ThreeWaySplit:
-    """Shuffle the m columns of X (n, m), Y (1, m) with `seed` and cut them into (m_train, m_dev, m_test).
-
-    All three come from the same shuffled pool, so they share one distribution.
-    """
-    m_train, m_dev, m_test = sizes
-    if min(sizes) < 1 or sum(sizes) > X.shape[1]:
-        raise ValueError(f"The 'sizes' parameter must be 3 whole numbers ≥ 1 adding up to ≤ m = {X.shape[1]}. "
-                         f"Got {sizes!r} instead.")
-    order = torch.randperm(X.shape[1], generator=make_generator(seed))
-    parts = order[:m_train], order[m_train:m_train + m_dev], order[m_train + m_dev:m_train + m_dev + m_test]
-    return ThreeWaySplit(*(t for idx in parts for t in (X[:, idx], Y[:, idx])), **info)
-
-
-def load_faces_three_way(sizes: tuple[int, int, int] = (100, 50, 50), seed: int = 0) -> ThreeWaySplit:
-    """The 200 scikit-image photos (label 1 = face) as train/dev/test, 625 pixels in [0, 1] per column."""
-    images, labels = face_images()
-    X, Y = images.reshape(images.shape[0], -1).T, labels.reshape(1, -1)  # (625, 200), (1, 200)
-    return train_dev_test_split(X, Y, sizes, seed, class_names=("not a face", "face"), image_shape=(25, 25))
-
-
-def load_digits_binary(positive: int = 6, negative: int | None = 9, sizes: tuple[int, int, int] | None = None,
-                       seed: int = 0) -> ThreeWaySplit:
-    """scikit-learn's real 8×8 handwritten digits as a yes/no task: label 1 = `positive`.
-
-    With `negative` a digit, only those two digits are kept ("6 or 9?"); with None, every other digit is
-    the negative class. `sizes` defaults to a 50/25/25 split. Pixels are scaled to [0, 1].
-    """
-    for name, value in (("positive", positive), ("negative", negative)):
-        if value is not None and value not in range(10):
-            raise ValueError(f"The '{name}' parameter must be a digit 0–9. Got {value!r} instead.")
-    X, y = digit_images()
-    keep = (y == positive) | (y == negative) if negative is not None else torch.ones_like(y, dtype=torch.bool)
-    X, Y = X[:, keep], (y[keep] == positive).to(torch.float32).reshape(1, -1)
-    m = X.shape[1]
-    sizes = sizes or (m // 2, m // 4, m - m // 2 - m // 4)
-    other = "not " + str(positive) if negative is None else str(negative)
-    return train_dev_test_split(X, Y, sizes, seed, class_names=(other, str(positive)), image_shape=(8, 8))
-
-
-def load_digits_parity(sizes: tuple[int, int, int] = (1200, 300, 297), seed: int = 0) -> ThreeWaySplit:
-    """All 1,797 digits with label 1 = odd, 0 = even: a balanced task that needs a hidden layer."""
-    X, y = digit_images()
-    Y = (y % 2).to(torch.float32).reshape(1, -1)  # (1, 1797)
-    return train_dev_test_split(X, Y, sizes, seed, class_names=("even", "odd"), image_shape=(8, 8))
+register(
+    Param("patience", "Early-stopping patience", "Epochs without a better dev cost before training stops; "
+          "0 turns early stopping off.", 0, low=0, high=1000, step=1, integer=True, ui_high=50),
+    Param("augmentation", "Data augmentation", "Extra training examples made from the real ones.",
+          "off", options=("off", "mirror")),
+    Param("overfit_data", "Data", "Real images to overfit on: 100 handwritten digits (odd or even?) "
+          "or 30 photos (face or not?).", "digits", options=("digits", "faces")),
+)
 
 
 # ---- the diagnosis in the course's terms -------------------------------------------------------------------
@@ -118,7 +63,8 @@ def l2_gradient(W: torch.Tensor, lambd: float, m: int) -> torch.Tensor:
 
 def weight_decay_step(W: torch.Tensor, dW: torch.Tensor, lr: float, lambd: float, m: int) -> torch.Tensor:
     """W := (1 − αλ/m)·W − α·dW, where dW is the gradient of the unregularized cost."""
-    return (1 - lr * validate("lambd", lambd) / m) * W - lr * dW
+    lr, lambd = validate("lr", lr), validate("lambd", lambd)
+    return (1 - lr * lambd / m) * W - lr * dW
 
 
 def inverted_dropout(A: torch.Tensor, keep_prob: float, generator: torch.Generator | None = None,
@@ -150,8 +96,8 @@ def augment(X: torch.Tensor, Y: torch.Tensor, image_shape: tuple[int, int] | Non
             ) -> tuple[torch.Tensor, torch.Tensor]:
     """The training set plus a mirrored copy of every image with the same label: (n, 2m), (1, 2m).
 
-    This only helps when the mirror keeps the meaning — a mirrored face is still a face; an upside-down
-    6 looks like a 9. `augmentation="off"` returns X, Y unchanged.
+    This only helps when the mirror keeps the meaning — a mirrored face is still a face; a 2 mirrored
+    top to bottom looks like a 5. `augmentation="off"` returns X, Y unchanged.
     """
     if validate("augmentation", augmentation) == "off":
         return X, Y
@@ -217,7 +163,7 @@ def flip_check(split: ThreeWaySplit, direction: str, lr: float, num_steps: int =
     dev images flipped in `direction`, keeping their labels.
 
     If the flip keeps the meaning (a mirrored face is still a face) both accuracies are close; if it changes the
-    meaning (an upside-down 6 looks like a 9) the flipped accuracy collapses — and training on such flips with
+    meaning (a 2 mirrored top to bottom looks like a 5) the flipped accuracy collapses — and training on such flips with
     the old labels would teach the model something false. Returns {"dev_accuracy", "flipped_dev_accuracy"}.
     """
     network = DeepNetwork([split.X_train.shape[0], 32, 1], "relu", "he", generator=make_generator(seed))

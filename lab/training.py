@@ -105,3 +105,20 @@ def train(task: Trainable, num_steps: int, *, eval_every: int = 0, cancel: Cance
     metrics = task.evaluate()
     yield EvalEvent(done, metrics)
     yield DoneEvent(done, False, time.perf_counter() - start, metrics)
+
+
+def side_by_side(streams: dict[str, Iterator[Event]], *, pace: float = 0.0,
+                 cancel: CancelFlag | None = None) -> Iterator[tuple[str, Event]]:
+    """Several runs at once: the next event of each stream in turn, labelled with the stream's name, so their
+    curves (or paths on a cost surface) grow together. `pace` seconds pass between rounds (0: none), except once
+    `cancel` is set. A stream that ends drops out; the others go on."""
+    live = dict(streams)
+    while live:
+        for label, stream in list(live.items()):
+            event = next(stream, None)
+            if event is None:
+                del live[label]
+            else:
+                yield label, event
+        if pace and live and not (cancel is not None and cancel.is_set()):
+            time.sleep(pace)

@@ -9,9 +9,16 @@ from __future__ import annotations
 
 import torch
 
-from lab.data import Split, make_badly_scaled, split_columns
+from lab.data.planar import make_badly_scaled
+from lab.data.split import Split, split_columns
 from lab.logistic import LogisticRegression, propagate
-from lab.params import validate
+from lab.params import Param, register, validate
+
+register(
+    Param("feature_scale", "Feature scale ratio",
+          "How many times larger one input feature is than the other.",
+          100.0, low=1.0, high=1000.0, log=True),
+)
 
 
 class RMSpropLogisticRegression(LogisticRegression):
@@ -36,7 +43,7 @@ class RMSpropLogisticRegression(LogisticRegression):
 
 
 def badly_scaled_split(feature_scale: float, seed: int = 0, device: torch.device | str = "cpu") -> Split:
-    """The two-feature set of `lab.data.make_badly_scaled`, split 75/25 and moved to `device`."""
+    """The two-feature set of `lab.data.planar.make_badly_scaled`, split 75/25 and moved to `device`."""
     X, Y = make_badly_scaled(m=400, scale=validate("feature_scale", feature_scale), seed=seed)
     return split_columns(X, Y, 0.25, seed, class_names=("0", "1")).to(device)
 

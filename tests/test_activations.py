@@ -48,3 +48,32 @@ def test_dead_fraction_counts_units_negative_for_every_example():
 def test_unknown_activation_is_a_value_error():
     with pytest.raises(ValueError, match=r"The 'activation' parameter must be one of .* Got 'softsign' instead\."):
         activation("softsign")
+
+
+@pytest.mark.parametrize("slope", [0.0, 0.05, 0.3, 1.0])
+def test_leaky_relu_with_a_chosen_slope_equals_torch_and_autograd(slope):
+    g, g_prime = activation("leaky_relu", slope)
+    z = torch.linspace(-4, 4, 81, dtype=F64)
+    z = z[z != 0].clone().requires_grad_()
+    torch.testing.assert_close(g(z), torch.nn.functional.leaky_relu(z, slope))
+    g(z).sum().backward()
+    torch.testing.assert_close(g_prime(z.detach()), z.grad)
+    assert g_prime(torch.tensor([-1.0], dtype=F64)).item() == slope
+
+
+def test_slope_zero_is_relu_and_slope_one_is_the_identity():
+    z = torch.linspace(-3, 3, 13, dtype=F64)
+    torch.testing.assert_close(activation("leaky_relu", 0.0)[0](z), relu(z))
+    torch.testing.assert_close(activation("leaky_relu", 1.0)[0](z), z)
+    assert activation("leaky_relu", 1.0)[1](z).tolist() == [1.0] * 13  # no bend left: slope 1 everywhere
+
+
+def test_the_default_slope_and_the_other_activations_are_unchanged():
+    assert activation("leaky_relu") == ACTIVATIONS["leaky_relu"]  # callers that pass no slope get 0.01
+    assert activation("tanh", 0.4) == ACTIVATIONS["tanh"]  # the slope concerns Leaky ReLU only
+
+
+@pytest.mark.parametrize("slope", [-0.1, 1.5, float("nan")])
+def test_a_slope_outside_zero_to_one_is_a_value_error(slope):
+    with pytest.raises(ValueError, match=r"The 'leaky_slope' parameter must be"):
+        activation("leaky_relu", slope)

@@ -17,11 +17,31 @@ UI_PACKAGES = ("ipywidgets", "plotly", "IPython", "anywidget", "traitlets")
 
 
 def test_lab_imports_no_ui_package():
-    modules = [p.stem for p in (ROOT / "lab").glob("*.py") if p.stem != "__init__"]
-    code = ("import sys\n" + "".join(f"import lab.{m}\n" for m in modules)
-            + f"print([m for m in {UI_PACKAGES!r} if m in sys.modules])")
+    """Every module of lab, subpackages included (lab.data.*), imported in a fresh interpreter."""
+    code = ("import importlib, pkgutil, sys\nimport lab\n"
+            "names = [m.name for m in pkgutil.walk_packages(lab.__path__, 'lab.')]\n"
+            "for name in names:\n    importlib.import_module(name)\n"
+            f"print(len(names), [m for m in {UI_PACKAGES!r} if m in sys.modules])")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.strip() == "[]", f"lab pulled in UI packages: {out.stdout}"
+    count, found = out.stdout.strip().split(" ", 1)
+    assert found == "[]", f"lab pulled in UI packages: {out.stdout}"
+    assert int(count) >= len(list((ROOT / "lab").rglob("*.py"))) - 1  # every module but lab/__init__.py
+
+
+def test_importing_lab_data_is_instant():
+    """lab.data is a package of loaders: importing it must not load torch, scikit-image or the GloVe files."""
+    code = "import sys\nimport lab.data\nprint(sorted(m for m in ('torch', 'skimage', 'numpy') if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout
+
+
+def test_data_loaders_keep_scikit_image_lazy():
+    """Importing every data source (but calling none) must not import scikit-image: it takes a moment."""
+    code = ("import sys\nimport lab.data.digits, lab.data.faces, lab.data.photos, lab.data.scenes, "
+            "lab.data.glove, lab.data.corpus, lab.data.planar, lab.data.split\n"
+            "print([m for m in ('skimage', 'pyarrow', 'sklearn') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]", out.stdout
 
 
 def test_widgets_never_import_torch_nn_models_directly():

@@ -8,12 +8,10 @@ from hypothesis import strategies as st
 
 from lab.convolution import (
     FILTERS,
-    PHOTOS,
     avg_pool2d,
     conv2d,
     conv2d_loops,
     conv2d_unfold,
-    load_photo,
     make_filter,
     max_pool2d,
     notes_output_size,
@@ -21,6 +19,7 @@ from lab.convolution import (
     pad_image,
     pool2d,
 )
+from lab.data.photos import load_photo
 
 
 def _random(*shape, seed=0):
@@ -146,21 +145,6 @@ def test_identity_filter_with_same_padding_returns_the_photo():
     torch.testing.assert_close(conv2d(photo, make_filter("identity"), padding=1), photo)
 
 
-@pytest.mark.parametrize("name", PHOTOS)
-def test_photos_are_grey_small_and_keep_their_aspect_ratio(name):
-    photo = load_photo(name, max_side=192)
-    assert photo.dim() == 2 and max(photo.shape) == 192
-    assert photo.min().item() >= 0.0 and photo.max().item() <= 1.0
-    if name in ("chelsea", "coffee"):  # 300 × 451 and 400 × 600 originals
-        assert photo.shape == (128, 192)
-
-
-def test_load_photo_returns_a_copy_of_the_cached_photo():
-    photo = load_photo("camera", 64)
-    photo.zero_()
-    assert load_photo("camera", 64).max().item() > 0
-
-
 def test_pad_image():
     padded = pad_image(torch.ones(2, 3), 2)
     assert padded.shape == (6, 7) and padded.sum().item() == 6.0 and padded[0].abs().sum().item() == 0.0
@@ -252,13 +236,9 @@ def test_output_size_validation():
         output_size(6, 2.5)
 
 
-def test_filter_and_photo_names_are_validated():
+def test_filter_names_are_validated():  # photo names: tests/test_data_photos.py
     with pytest.raises(ValueError, match="The 'conv_filter' parameter must be one of"):
         make_filter("emboss")
-    with pytest.raises(ValueError, match="The 'photo' parameter must be one of"):
-        load_photo("moon")
-    with pytest.raises(ValueError, match="The 'max_side' parameter must be a whole number ≥ 1"):
-        load_photo("camera", 0)
 
 
 @pytest.mark.gpu

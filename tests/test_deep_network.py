@@ -1,6 +1,7 @@
 import pytest
 import torch
 
+from lab.data.digits import load_digits_parity
 from lab.deep_network import (
     DeepNetwork,
     DeepNetworkTask,
@@ -12,7 +13,6 @@ from lab.deep_network import (
     distinct_units,
     forward_propagation,
 )
-from lab.regularization import load_digits_parity
 from lab.seeding import make_generator
 from lab.training import DoneEvent, train
 
@@ -61,13 +61,20 @@ def test_hand_written_gradients_equal_autograd(activation, lambd, keep_prob):
 
 
 @pytest.mark.parametrize("activation", ACTIVATIONS)
-def test_torch_twin_has_the_same_weights_cost_and_gradients(activation):
+def test_torch_twin_loaded_with_the_hand_written_weights_gives_the_same_cost_and_gradients(activation):
+    """The twin starts elsewhere (another seed, another scheme); given the hand-written net's W and b through
+    torch's own state dict, its autograd forward and backward must reproduce the hand-written ones."""
     X, Y = problem(3, n=8, m=20)
-    kwargs = dict(generator=make_generator(4), dtype=F64)
-    hand = DeepNetwork([8, 7, 5, 1], activation, "glorot", **kwargs)
-    twin = TorchDeepNetwork([8, 7, 5, 1], activation, "glorot", generator=make_generator(4), dtype=F64)
-    for name in hand.params:
-        torch.testing.assert_close(hand.params[name], twin.params[name])
+    hand = DeepNetwork([8, 7, 5, 1], activation, "glorot", generator=make_generator(4), dtype=F64)
+    twin = TorchDeepNetwork([8, 7, 5, 1], activation, "he", generator=make_generator(5), dtype=F64)
+    assert not torch.allclose(hand.params["W1"], twin.params["W1"])  # two different starts
+    twin.load_state_dict({f"layers.{k - 1}.{kind}": hand.params[f"{name}{k}"].reshape(shape)
+                          for k, layer in enumerate(twin.layers, start=1)
+                          for kind, name, shape in (("weight", "W", layer.weight.shape), ("bias", "b", (-1,)))})
+    for name in hand.params:  # the course's (n^[l], n^[l−1]) and (n^[l], 1) views of torch's weight and bias
+        torch.testing.assert_close(twin.params[name], hand.params[name])
+    torch.testing.assert_close(twin.predict_proba(X), hand.predict_proba(X))
+    torch.testing.assert_close(twin.scores(X), hand.scores(X))
     a = hand.cost_and_gradients(X, Y, lambd=0.9, keep_prob=0.7, generator=make_generator(9))
     b = twin.cost_and_gradients(X, Y, lambd=0.9, keep_prob=0.7, generator=make_generator(9))
     torch.testing.assert_close(a[0], b[0])
@@ -79,6 +86,19 @@ def test_torch_twin_has_the_same_weights_cost_and_gradients(activation):
     ra, rb = hand.layer_report(X, Y), twin.layer_report(X, Y)
     for key in ra:
         assert ra[key] == pytest.approx(rb[key])
+
+
+@pytest.mark.parametrize("network", [DeepNetwork, TorchDeepNetwork])
+@pytest.mark.parametrize(("scheme", "std"), [("he", (2 / 400) ** 0.5), ("xavier", (1 / 400) ** 0.5),
+                                             ("glorot", (2 / (400 + 300)) ** 0.5), ("random", 0.05)])
+def test_initial_weights_have_the_course_spread_not_torchs_default(network, scheme, std):
+    """torch.nn.Linear starts at U(±1/√fan_in), a std of √(1/(3·400)) ≈ 0.029 here: both nets must use the
+    course's formula instead, with zero biases."""
+    net = network([400, 300, 1], "relu", scheme, 0.05, generator=make_generator(0), dtype=F64)
+    W1, b1 = net.params["W1"], net.params["b1"]
+    assert W1.shape == (300, 400) and b1.shape == (300, 1) and not b1.any()
+    assert W1.std().item() == pytest.approx(std, rel=0.02)
+    assert W1.mean().item() == pytest.approx(0.0, abs=std / 50)
 
 
 def test_l2_gradient_adds_lambda_over_m_times_w_not_half_of_it():

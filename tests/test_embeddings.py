@@ -25,8 +25,19 @@ def test_cosine_similarity_reads_1_for_same_direction_0_orthogonal_minus_1_oppos
     assert cosine_similarity(u, 2 * u).item() == pytest.approx(1.0)
     assert cosine_similarity(u, torch.tensor([-4.0, 3.0])).item() == pytest.approx(0.0, abs=1e-7)
     assert cosine_similarity(u, -u).item() == pytest.approx(-1.0)
-    assert cosine_similarity(u, torch.zeros(2)).item() == 0.0  # a zero vector: no NaN
-    assert F.cosine_similarity(u, torch.zeros(2), dim=0).item() == 0.0
+    assert cosine_similarity(u, torch.zeros(2)).item() == 0.0  # a zero vector: no NaN, as in torch
+
+
+@pytest.mark.parametrize(("u", "v", "expected"), [
+    ([3.0, 4.0], [4.0, 3.0], 24 / 25),  # (12 + 12) / (5 · 5)
+    ([1.0, 0.0], [1.0, 1.0], 2 ** -0.5),  # 1 / (1 · √2)
+    ([1.0, 2.0, 2.0], [2.0, 1.0, -2.0], 0.0),  # (2 + 2 − 4) / (3 · 3)
+    ([1.0, 2.0, 2.0], [-2.0, -4.0, 1.0], -8 / 3 / 21 ** 0.5),  # (−2 − 8 + 2) / (3 · √21)
+])
+def test_cosine_similarity_by_hand(u, v, expected):
+    u, v = torch.tensor(u, dtype=torch.float64), torch.tensor(v, dtype=torch.float64)
+    assert cosine_similarity(u, v).item() == pytest.approx(expected, abs=1e-12)
+    assert cosine_similarity(torch.stack([u, v]), u).tolist() == pytest.approx([1.0, expected], abs=1e-12)
 
 
 def test_glove_has_400000_words_of_50_dimensions_loaded_once(glove):
@@ -71,9 +82,12 @@ def test_analogy_score_is_the_cosine_with_b_minus_a_plus_c(glove):
 
 
 def test_analogy_excludes_the_query_words_which_would_otherwise_win(glove):
+    """king itself is nearer to e_woman − e_man + e_king than queen is; analogy() leaves it out and answers queen."""
     query = glove.unit[glove.id("woman")] - glove.unit[glove.id("man")] + glove.unit[glove.id("king")]
-    best = int(torch.argmax(glove.unit @ query))
-    assert glove.words[best] == "king"  # why the three query words must be left out
+    king, queen = (cosine_similarity(query, glove.vector(w)).item() for w in ("king", "queen"))
+    assert king > queen  # why the three query words must be left out
+    (answer, score), = glove.analogy("man", "woman", "king", k=1)
+    assert answer == "queen" and score == pytest.approx(queen, abs=1e-5)
 
 
 def test_nearest_neighbours_exclude_the_word_and_are_ranked(glove):
@@ -134,7 +148,7 @@ def test_project_places_words_by_their_unit_vectors(glove):
     points, components = glove.project(["man", "woman", "king", "queen"])
     assert points.shape == (4, 2) and components.shape == (2, 50)
     # man→woman and king→queen point about the same way: the analogy as parallel arrows
-    assert F.cosine_similarity(points[1] - points[0], points[3] - points[2], dim=0) > 0.8
+    assert cosine_similarity(points[1] - points[0], points[3] - points[2]) > 0.8
 
 
 def test_things_to_try_in_the_notebook(glove):
@@ -145,5 +159,6 @@ def test_things_to_try_in_the_notebook(glove):
     assert [w for w, _ in glove.nearest("frog", 4)] == ["snake", "ape", "toad", "monkey"]
     assert glove.suggestions("qeen")[0] == "queen"
     # among frequent words, cosines with "king" stay above −0.3; far lower only for rare tokens
-    cosines = glove.unit @ glove.unit[glove.id("king")]
+    cosines = cosine_similarity(torch.tensor(np.asarray(glove.raw)), glove.vector("king"))  # (400000,), a copy
     assert cosines[:20_000].min() > -0.3 and cosines.min() < -0.7
+    assert cosines[glove.id("queen")].item() == pytest.approx(glove.similarity("king", "queen"), abs=1e-5)

@@ -1,7 +1,8 @@
 import pytest
 import torch
 
-from lab.data import load_faces, split_columns
+from lab.data.faces import load_faces
+from lab.data.split import split_columns
 from lab.logistic import (
     LogisticRegression,
     accuracy,

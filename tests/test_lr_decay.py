@@ -64,14 +64,59 @@ def test_bad_schedule_settings_are_refused(args, message):
     assert str(error.value).startswith(message)
 
 
-def test_the_schedule_drives_our_optimizers_and_pytorchs_scheduler_alike():
+def test_the_schedule_sets_our_optimizers_rate_to_the_course_numbers():
+    """α = α₀ / (1 + d·t) with α₀ = 0.2, d = 1, worked by hand: 0.2, 0.1, 0.0667, 0.05, 0.04."""
     w = torch.zeros(1, requires_grad=True)
     optimizer = GradientDescent([w], lr=0.2)
     rule = schedule("inverse_time", 0.2, 1.0)
-    torch_scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda t: rule(t) / 0.2)
-    for t in range(1, 4):
+    for t, expected in enumerate([0.2, 0.1, 0.2 / 3, 0.05, 0.04]):
+        set_learning_rate(optimizer, rule(t))
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12)
+
+
+def test_exponential_decay_is_the_courses_095_to_the_t_and_pytorchs_exponential_lr():
+    """α = 0.95ᵗ·α₀ (d = −ln 0.95), checked against hand numbers and torch.optim.lr_scheduler.ExponentialLR."""
+    rule = schedule("exponential", 0.2, -math.log(0.95))
+    hand = [0.2, 0.19, 0.1805, 0.171475, 0.16290125]  # 0.2 · 0.95ᵗ
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.2)
+    theirs = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=0.95)
+    for t, expected in enumerate(hand):
+        assert rule(t) == pytest.approx(expected, rel=1e-12)
+        assert optimizer.param_groups[0]["lr"] == pytest.approx(expected, rel=1e-12)
         optimizer.step()
-        torch_scheduler.step()
-        assert optimizer.param_groups[0]["lr"] == pytest.approx(rule(t))
+        theirs.step()
+
+
+def test_staircase_is_pytorchs_step_lr():
+    """Held for 5 epochs, then × e^(−5d): torch.optim.lr_scheduler.StepLR(step_size=5, gamma=e^(−5d))."""
+    d = 0.1
+    rule = schedule("staircase", 0.2, d)
+    w = torch.zeros(1, requires_grad=True)
+    optimizer = torch.optim.SGD([w], lr=0.2)
+    theirs = torch.optim.lr_scheduler.StepLR(optimizer, step_size=5, gamma=math.exp(-5 * d))
+    for t in range(12):
+        assert rule(t) == pytest.approx(optimizer.param_groups[0]["lr"], rel=1e-12)
+        optimizer.step()
+        theirs.step()
+    assert rule(11) == pytest.approx(0.2 * 0.6065306597 ** 2, rel=1e-9)  # two steps of e^(−0.5)
+
+
+def test_set_learning_rate_writes_any_number_and_refuses_anything_else():
+    optimizer = GradientDescent([torch.zeros(1, requires_grad=True)], lr=0.2)
     set_learning_rate(optimizer, 0.03)
     assert optimizer.param_groups[0]["lr"] == 0.03
+    set_learning_rate(optimizer, math.inf)  # the notes' schedule at t = 1/d: shown, not refused (ERRATA 9)
+    assert optimizer.param_groups[0]["lr"] == math.inf
+    for bad in ("0.1", None, True):
+        with pytest.raises(TypeError, match="The 'lr' parameter must be a number"):
+            set_learning_rate(optimizer, bad)
+
+
+def test_the_formulas_validate_their_rates():
+    with pytest.raises(ValueError, match="The 'decay_rate' parameter must be finite. Got nan instead."):
+        inverse_time(0.1, math.nan, 2)
+    with pytest.raises(ValueError, match="The 'lr' parameter must be in the range"):
+        exponential(-0.1, 0.5, 2)
+    with pytest.raises(ValueError, match="The 'decay_rate' parameter must be in the range"):
+        notes_inverse_time(0.1, -1.0, 2)

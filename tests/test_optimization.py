@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 import torch
 
-from lab.optimization import MLP, MiniBatchTraining, cost_noise, load_digits, softmax_cost
+from lab.data.digits import load_digits
+from lab.optimization import MLP, MiniBatchTraining, cost_noise, softmax_cost
 from lab.seeding import make_generator
 from lab.training import DivergedEvent, DoneEvent, StepEvent, train
 
@@ -16,18 +17,6 @@ def digits():
 
 def costs_of(events):
     return [e.cost for e in events if isinstance(e, StepEvent)]
-
-
-def test_the_digits_are_scikit_learns_in_the_course_layout(digits):
-    from sklearn.datasets import load_digits as sklearn_digits
-
-    reference = sklearn_digits()
-    assert digits.X_train.shape == (64, 1348) and digits.X_test.shape == (64, 449)
-    assert digits.Y_train.shape == (1, 1348) and digits.Y_train.dtype == torch.int64
-    assert digits.X_train.min() >= 0.0 and digits.X_train.max() == 1.0
-    everything = torch.cat([digits.X_train, digits.X_test], dim=1).T.double().numpy() * 16  # (1797, 64)
-    assert sorted(map(tuple, everything)) == sorted(map(tuple, reference.data))
-    assert sorted(torch.cat([digits.Y_train, digits.Y_test], dim=1)[0].tolist()) == sorted(reference.target)
 
 
 def test_mlp_forward_and_cost_match_torch_nn(digits):

@@ -167,10 +167,31 @@ def test_bad_settings_raise_value_errors_naming_the_parameter(build, message):
 @pytest.mark.parametrize(("name", "kind"), [("gd", GradientDescent), ("momentum", Momentum), ("rmsprop", RMSprop),
                                             ("adam", Adam)])
 def test_make_optimizer_passes_on_only_the_settings_each_rule_uses(name, kind):
-    optimizer = make_optimizer(name, [torch.zeros(2, requires_grad=True)], lr=0.1, beta=0.8, beta1=0.7, beta2=0.95)
-    assert type(optimizer) is kind and optimizer.param_groups[0]["lr"] == 0.1
+    optimizer = make_optimizer(name, [torch.zeros(2, requires_grad=True)], lr=0.1, beta=0.8, beta1=0.7, beta2=0.95,
+                               eps=1e-6)
+    assert type(optimizer) is kind
+    expected = {"gd": {"lr": 0.1}, "momentum": {"lr": 0.1, "beta": 0.8},
+                "rmsprop": {"lr": 0.1, "beta": 0.8, "eps": 1e-6},
+                "adam": {"lr": 0.1, "betas": (0.7, 0.95), "eps": 1e-6}}[name]
     group = optimizer.param_groups[0]
-    assert group.get("beta", 0.8) == 0.8 and group.get("betas", (0.7, 0.95)) == (0.7, 0.95)
+    assert {key: value for key, value in group.items() if key != "params"} == expected
+
+
+def test_make_optimizer_steps_with_the_settings_it_was_given():
+    """One step from w = 0 with dW = 1: momentum moves α(1 − β); Adam's first step is α·v̂/(√ŝ + ε) = α/(1 + ε)."""
+    for name, step in (("momentum", 0.1 * (1 - 0.8)), ("adam", 0.1 / (1 + 1e-6))):
+        w = torch.zeros(1, dtype=torch.float64, requires_grad=True)
+        optimizer = make_optimizer(name, [w], lr=0.1, beta=0.8, beta1=0.7, beta2=0.95, eps=1e-6)
+        w.grad = torch.ones(1, dtype=torch.float64)
+        optimizer.step()
+        assert w.item() == pytest.approx(-step, rel=1e-12), name
+
+
+def test_make_optimizer_refuses_a_bad_setting_it_would_not_use():
+    with pytest.raises(ValueError, match="The 'beta1' parameter must be in the range"):
+        make_optimizer("gd", [torch.zeros(2, requires_grad=True)], lr=0.1, beta1=1.5)
+    with pytest.raises(ValueError, match="The 'beta' parameter must be finite"):
+        make_optimizer("adam", [torch.zeros(2, requires_grad=True)], lr=0.1, beta=float("nan"))
 
 
 def test_trajectory_compares_any_two_optimizers():

@@ -1,7 +1,10 @@
 import pytest
 import torch
 
-from lab.data import make_planar
+from lab.data.digits import load_digits_binary
+from lab.data.faces import load_faces_three_way
+from lab.data.planar import make_planar
+from lab.data.split import train_dev_test_split
 from lab.deep_network import DeepNetwork, DeepNetworkTask, probability_grid
 from lab.regularization import (
     EarlyStopping,
@@ -13,10 +16,6 @@ from lab.regularization import (
     inverted_dropout,
     l2_gradient,
     l2_penalty,
-    load_digits_binary,
-    load_digits_parity,
-    load_faces_three_way,
-    train_dev_test_split,
     train_with_early_stopping,
     weight_decay_step,
 )
@@ -24,29 +23,6 @@ from lab.seeding import make_generator
 from lab.training import DoneEvent, EvalEvent
 
 F64 = torch.float64
-
-
-def test_three_way_split_is_disjoint_and_seeded():
-    X = torch.arange(20.0).reshape(1, 20)
-    Y = (X > 9).to(F64)
-    s = train_dev_test_split(X, Y, (10, 5, 5), seed=3, class_names=("a", "b"))
-    seen = torch.cat([s.X_train, s.X_dev, s.X_test], dim=1).flatten().sort().values
-    assert seen.tolist() == list(range(20))
-    assert torch.equal(train_dev_test_split(X, Y, (10, 5, 5), seed=3, class_names=("a", "b")).X_dev, s.X_dev)
-    with pytest.raises(ValueError, match=r"The 'sizes' parameter must be 3 whole numbers ≥ 1 adding up to ≤ m = 20"):
-        train_dev_test_split(X, Y, (15, 5, 5))
-
-
-def test_real_data_loaders():
-    faces = load_faces_three_way()
-    assert faces.X_train.shape == (625, 100) and faces.X_dev.shape == (625, 50) and faces.image_shape == (25, 25)
-    digits = load_digits_binary(2, 5)
-    assert digits.X_train.shape[0] == 64 and set(digits.Y_train.unique().tolist()) == {0.0, 1.0}
-    assert digits.class_names == ("5", "2")
-    parity = load_digits_parity()
-    assert parity.X_train.shape == (64, 1200) and 0.4 < parity.Y_train.mean().item() < 0.6
-    with pytest.raises(ValueError, match=r"The 'positive' parameter must be a digit 0–9\. Got 12 instead\."):
-        load_digits_binary(12)
 
 
 @pytest.mark.parametrize("train_error, dev_error, words", [

@@ -3,23 +3,21 @@
 import pytest
 import torch
 
+from lab.data.scenes import SceneConfig, make_scenes
 from lab.detection import decode_yolo, yolo_head
 from lab.training import DoneEvent, StepEvent, train
 from lab.yolo import (
     DetectorConfig,
     DetectorTraining,
-    SceneConfig,
     Targets,
     TinyYolo,
     assign,
     best_anchor,
     compare_sliding_windows,
-    describe_scene,
     detections_for,
     encode_targets,
     evaluate_detector,
     make_detector,
-    make_scenes,
     sliding_window_boxes,
     slot_boxes,
     window_crops,
@@ -41,29 +39,6 @@ def perfect_raw(targets: Targets, num_classes: int = 3) -> torch.Tensor:
     raw[..., 3:5] = targets.twh
     raw[..., 5:] = torch.nn.functional.one_hot(targets.classes, num_classes) * 20.0
     return raw
-
-
-def test_scenes_are_seeded_and_boxes_lie_inside_the_image(scenes):
-    again = make_scenes(40, seed=3)
-    torch.testing.assert_close(scenes.images, again.images)
-    assert torch.equal(scenes.boxes, again.boxes)
-    assert not torch.equal(make_scenes(40, seed=4).boxes, scenes.boxes)
-    assert scenes.images.shape == (40, 3, 64, 64) and scenes.images.min() >= 0 and scenes.images.max() <= 1
-    assert scenes.counts.min() >= 1 and scenes.counts.max() <= 3
-    for n in range(len(scenes)):
-        boxes, classes = scenes.objects(n)
-        assert torch.all(boxes >= 0) and torch.all(boxes <= 64)
-        assert torch.all((boxes[:, 2:] - boxes[:, :2]) >= 0.2 * 64 - 1e-4)
-        assert set(classes.tolist()) <= {0, 1, 2}
-        assert torch.all(scenes.classes[n, len(classes):] == -1)
-
-
-def test_each_shape_is_painted_in_one_colour_inside_its_box(scenes):
-    boxes, _ = scenes.objects(0)
-    x1, y1, x2, y2 = boxes[-1].tolist()  # painted last: nothing covers it
-    cx, cy = int((x1 + x2) / 2), int((y1 + y2) / 2 + (y2 - y1) / 4)  # inside every kind of shape
-    centre = scenes.images[0, :, cy, cx]
-    assert torch.allclose(scenes.images[0, :, cy + 1, cx], centre)  # a flat colour, not the photo
 
 
 def test_anchor_assignment_by_best_iou():
@@ -181,13 +156,6 @@ def test_the_default_detector_learns_the_scenes_on_cuda():
     task = DetectorTraining(DetectorConfig(), device="cuda")
     done = list(train(task, 600, blowup_ratio=None))[-1]
     assert done.metrics["test_mAP_at_IoU_0.5"] > 0.8 and done.metrics["test_recall"] > 0.75
-
-
-def test_describe_scene_lists_each_object(scenes):
-    text = describe_scene(scenes, 0).splitlines()
-    assert len(text) == int(scenes.counts[0])
-    box = [round(v, 1) for v in scenes.objects(0)[0][0].tolist()]
-    assert text[0].endswith(f"x1, y1, x2, y2 = {box}")
 
 
 def test_detections_for_thresholds_then_suppresses(scenes):

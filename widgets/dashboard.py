@@ -8,17 +8,20 @@ import ipywidgets as W
 import torch
 
 from lab.device import configure_threads, describe_device, select_device
+from widgets.guard import guarded, show_error_in
 from widgets.views.figure import publish_state
 
 
 class Dashboard(W.VBox):
     """A VBox whose `controls`, `figures`, `status` and `runner` can be reached by name."""
 
-    def __init__(self, children, *, controls=None, figures=None, status=None, runner=None, readout=None):
+    def __init__(self, children, *, controls=None, figures=None, status=None, runner=None, readout=None,
+                 panel=None):
         super().__init__(children, layout={"width": "100%", "max_width": "1100px"})
         self.controls = dict(controls or {})
         self.figures = dict(figures or {})
         self.status, self.runner, self.readout = status, runner, readout
+        self.panel = panel  # the TrainingPanel of a training dashboard, else None
         for figure in self.figures.values():
             publish_state(figure)
 
@@ -29,12 +32,23 @@ def lab_device() -> torch.device:
     return select_device()
 
 
-def device_badge(device: torch.device) -> W.HTML:
-    """A small line that says where this dashboard computes."""
-    return W.HTML(f'<span class="lab-device" style="color:#444">Computing on: <b>{html.escape(describe_device(device))}'
-                  "</b></span>")
+def device_badge(device: torch.device | str, note: str = "") -> W.HTML:
+    """A small line that says where this dashboard computes (a device, or words that describe it), and why
+    when `note` says so."""
+    text = device if isinstance(device, str) else describe_device(device)
+    why = f" ({html.escape(note)})" if note else ""
+    return W.HTML(f'<span class="lab-device" style="color:#444">Computing on: <b>{html.escape(text)}</b>{why}</span>')
 
 
 def readout() -> W.HTML:
     """The text line that states a dashboard's key number, for screen readers and the impatient."""
     return W.HTML(layout={"margin": "4px 0"})
+
+
+def redraw_on(controls, show, readout: W.HTML) -> None:
+    """Call `show` now and whenever one of `controls` changes, for a view that does not train; an exception it
+    raises is shown in `readout` instead of vanishing (Voilà hides tracebacks)."""
+    show = guarded(show, show_error_in(readout))
+    for widget in controls:
+        widget.observe(show, names="value")
+    show()

@@ -16,10 +16,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lab.training import DivergedEvent, DoneEvent, EvalEvent, Event, StepEvent
-from widgets.guard import guarded
 from widgets.status import StatusLine
 
 Item = tuple[str, Event]  # (run label, event)
+
+
+class Refusal(Exception):  # noqa: N818  (a refusal shown as a warning, not an error)
+    """Raised by a job that will not train what it was given (too few points, one class only): the message says
+    what is wrong and what to do, and is shown as a warning, not as an error."""
 Work = Callable[[threading.Event], Iterator[Item]]
 
 
@@ -29,6 +33,10 @@ class _Job:
     cancel: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
     diverged: dict[str, str] = field(default_factory=dict)  # run label → divergence message
+    on_end: Callable[[], None] | None = None  # called once the work has ended, if no newer job replaced it
+    last_batch: list[Item] = field(default_factory=list)  # what the status line last reported
+    stopping_shown: bool = False  # "Stopping…" is on screen: the end must replace it
+    ended: bool = False  # the work is over and its end reported: nothing is left to stop
 
 
 def describe_metrics(metrics: dict[str, float]) -> str:
@@ -55,17 +63,19 @@ class Runner:
         job = self._job
         return job is not None and job.thread is not None and job.thread.is_alive() and not job.cancel.is_set()
 
-    def start(self, work: Work, description: str, setup: Callable[[], None] | None = None) -> None:
+    def start(self, work: Work, description: str, setup: Callable[[], None] | None = None,
+              on_end: Callable[[], None] | None = None) -> None:
         """Cancel whatever runs and start `work(cancel_flag)` in a new thread.
 
         `setup` (e.g. resetting the views for the new run) runs after the old job has lost the views,
-        so none of its late updates can land in the new run's plots.
+        so none of its late updates can land in the new run's plots. `on_end` runs after the work's last
+        events were handed over, unless a newer job has replaced this one or the work raised.
         """
         with self._lock:
             if self._job is not None:
                 self._job.cancel.set()
             self._count += 1
-            job = self._job = _Job(self._count)
+            job = self._job = _Job(self._count, on_end=on_end)
             self.last_error = None
             if setup is not None:
                 setup()
@@ -76,11 +86,13 @@ class Runner:
 
     def stop(self) -> None:
         """Ask the running job to stop; the loop notices before its next step."""
-        job = self._job
-        if job is not None and not job.cancel.is_set():
-            job.cancel.set()
-            if job.thread is not None and job.thread.is_alive():
-                self.status.show("Stopping…", "busy")
+        with self._lock:  # not while the job reports its end: its "Finished" must not be overwritten
+            job = self._job
+            if job is not None and not job.cancel.is_set():
+                job.cancel.set()
+                if not job.ended and job.thread is not None and job.thread.is_alive():
+                    job.stopping_shown = True
+                    self.status.show("Stopping…", "busy")
 
     def wait(self, timeout: float = 60.0) -> bool:
         """Block until the current job ends (for tests and scripts); True if it ended in time."""
@@ -106,6 +118,20 @@ class Runner:
                     self._push(job, batch)
                     batch, last_push = [], time.perf_counter()
             self._push(job, batch)
+            with self._lock:
+                job.ended = True
+                if job is self._job and job.stopping_shown:  # Stop came after the last step: say how the run ended
+                    if job.last_batch:
+                        self._report(job, job.last_batch)
+                    else:
+                        self.status.show("Stopped before the first step.", "info")
+                if job is self._job and job.on_end is not None:
+                    job.on_end()
+        except Refusal as refusal:
+            with self._lock:
+                if job is self._job:
+                    job.ended = True
+                    self.status.show(str(refusal), "warning")
         except Exception as error:  # shown on screen: Voilà would otherwise swallow it
             with self._lock:
                 if job is self._job:
@@ -120,6 +146,7 @@ class Runner:
             self._report(job, batch)
 
     def _report(self, job: _Job, batch: list[Item]) -> None:
+        job.last_batch = batch
         for label, event in batch:
             if isinstance(event, DivergedEvent):
                 job.diverged[label] = event.message
@@ -136,15 +163,3 @@ class Runner:
             self.status.show(f"{text} But {warnings}" if warnings else text, "warning" if warnings else "success")
         elif warnings:
             self.status.show(warnings, "warning")
-
-
-def wire_training(runner: Runner, start: Callable, train_button, stop_button, controls=()) -> Callable:
-    """Connect a training dashboard: `start` runs on a click of `train_button` and on every change of one of
-    `controls`, an exception it raises lands on the status line, and `stop_button` stops the running job.
-    Returns the guarded `start`, for callbacks that start a run themselves."""
-    start = guarded(start, lambda text: runner.status.show(text, "error"))
-    for widget in controls:
-        widget.observe(start, names="value")
-    train_button.on_click(start)
-    stop_button.on_click(lambda _: runner.stop())
-    return start

@@ -56,7 +56,7 @@ def bench_nms(repeats: int) -> None:
 
 def bench_sliders(repeats: int) -> None:
     from lab.yolo import DetectorConfig
-    from widgets.detection_dashboard import detector_dashboard, iou_dashboard
+    from widgets.dashboards.object_detection_yolo import detector_dashboard, iou_dashboard
 
     iou = iou_dashboard()
     values = iter([20.0 + (i % 40) for i in range(10_000)])
@@ -75,8 +75,9 @@ def bench_sliders(repeats: int) -> None:
 
 
 def bench_training(steps: int) -> None:
+    from lab.data.scenes import test_scenes
     from lab.training import DoneEvent, train
-    from lab.yolo import DetectorConfig, DetectorTraining, test_scenes
+    from lab.yolo import DetectorConfig, DetectorTraining
 
     device = select_device()
     test_scenes()

@@ -75,7 +75,7 @@ def main() -> None:
     unknown = median_ms(lambda: vectors.check("kign"), max(5, args.repeats // 5))
     print(f"unknown-word message with suggestions: median {unknown[0]:.1f} ms")
 
-    from widgets.embeddings_dashboard import analogy_dashboard, nearest_dashboard, similarity_dashboard
+    from widgets.dashboards.word_embeddings import analogy_dashboard, nearest_dashboard, similarity_dashboard
     for name, build in [("analogy", analogy_dashboard), ("nearest", nearest_dashboard),
                         ("similarity", similarity_dashboard)]:
         start = time.perf_counter()
@@ -90,7 +90,8 @@ def main() -> None:
         print(f"{name} dashboard: built in {built:.0f} ms; a word typed → readout and figure updated in Python: "
               f"median {update_ms[0]:.1f} ms (p90 {update_ms[1]:.1f})")
 
-    from lab.skipgram import SkipGram, make_corpus
+    from lab.data.corpus import make_corpus
+    from lab.skipgram import SkipGram
     from lab.training import train
     start = time.perf_counter()
     task = SkipGram(make_corpus())

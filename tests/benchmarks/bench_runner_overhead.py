@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import torch  # noqa: E402
 
+from lab.data.digits import load_digits  # noqa: E402
 from lab.history import RunHistory  # noqa: E402
-from lab.optimization import MiniBatchTraining, load_digits  # noqa: E402
+from lab.optimization import MiniBatchTraining  # noqa: E402
 from lab.training import train  # noqa: E402
 from widgets.dashboard import lab_device  # noqa: E402
 from widgets.runner import Runner  # noqa: E402

@@ -57,17 +57,17 @@ class Case:
 
 
 CASES = [
-    Case("01 learning rate", "widgets.logistic_dashboard:learning_rate_dashboard"),
-    Case("01 vector α", "widgets.vector_lr_dashboard:vector_learning_rate_dashboard", "compare"),
-    Case("04 deep network + init", "widgets.deep_init_dashboard:deep_init_dashboard"),
-    Case("05 regularization", "widgets.regularization_dashboard:regularization_dashboard"),
-    Case("05 decision boundary", "widgets.regularization_dashboard:boundary_dashboard"),
-    Case("07 batch size", "widgets.optimization_dashboard:batch_size_dashboard"),
-    Case("07 optimizers", "widgets.optimization_dashboard:optimizer_dashboard"),
-    Case("07 loss surface (paced)", "widgets.optimization_dashboard:loss_surface_dashboard", "run"),
-    Case("07 notes' mistakes", "widgets.optimization_dashboard:notes_mistakes_dashboard"),
-    Case("14 YOLO detector", "widgets.detection_dashboard:detector_dashboard"),
-    Case("18 skip-gram", "widgets.embeddings_dashboard:skipgram_dashboard"),
+    Case("01 learning rate", "widgets.dashboards.logistic_regression:learning_rate_dashboard"),
+    Case("01 vector α", "widgets.dashboards.logistic_regression:vector_learning_rate_dashboard"),
+    Case("04 deep network + init", "widgets.dashboards.deep_networks_initialization:deep_init_dashboard"),
+    Case("05 regularization", "widgets.dashboards.bias_variance_regularization:regularization_dashboard"),
+    Case("05 decision boundary", "widgets.dashboards.bias_variance_regularization:boundary_dashboard"),
+    Case("07 batch size", "widgets.dashboards.optimization:batch_size_dashboard"),
+    Case("07 optimizers", "widgets.dashboards.optimization:optimizer_dashboard"),
+    Case("07 loss surface (paced)", "widgets.dashboards.optimization:loss_surface_dashboard"),
+    Case("07 notes' mistakes", "widgets.dashboards.optimization:notes_mistakes_dashboard"),
+    Case("14 YOLO detector", "widgets.dashboards.object_detection_yolo:detector_dashboard"),
+    Case("18 skip-gram", "widgets.dashboards.word_embeddings:skipgram_dashboard"),
 ]
 
 

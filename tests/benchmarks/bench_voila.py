@@ -24,7 +24,6 @@ import argparse
 import contextlib
 import datetime
 import json
-import math
 import os
 import re
 import statistics
@@ -40,6 +39,7 @@ import psutil
 from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+from control_timing import percentile  # noqa: E402
 from lab_servers import ROOT, launch_chromium, notebook_names, voila_server  # noqa: E402
 
 TARGETS = {"navigation_s": 5.0, "view_p95_ms": 100.0, "first_point_ms": 250.0, "memory_gb": 1.5}
@@ -201,13 +201,6 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
     }
     timings["interactive"] = max(timings["last_widget"], timings["kernel_idle"], timings["shown"])
     return page, timings, kernel_id
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))]
 
 
 def dashboard_of(page, case: Case):

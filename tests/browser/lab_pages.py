@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 import re
 import time
 
@@ -69,110 +67,203 @@ def plot_summary(page, title: str) -> dict | None:
     return page.evaluate(PLOT_JS, title)
 
 
+# What the page's kernel sent (the recorder's counts, by the same names as DOM_COUNTS_JS) and what the page shows,
+# read in one evaluation: both come from the page's own main thread, so no widget can be on screen while the
+# kernel message that made it is still uncounted.
+SNAPSHOT_JS = f"""() => {{
+  const kernel = window.__labKernelWidgets;
+  return {{
+    kernel: kernel ? kernel.counts() : null,
+    sockets: kernel ? kernel.sockets.slice() : [],
+    errors: kernel ? kernel.errors.slice(0, 5) : ["the kernel-widget recorder is not installed in this page"],
+    page: ({DOM_COUNTS_JS})(),
+  }};
+}}"""
+
+
+def missing_widgets(expected: dict[str, int], shown: dict[str, int], root_views: int = 0) -> list[str]:
+    """What the page does not show yet: '2 FigureWidget (3 of 5)', 'drawn plots (3 of 5)', 'root views (1 of 2)'."""
+    gaps = [f"{kind} ({shown[kind]} of {n})" for kind, n in expected.items() if shown[kind] < n]
+    if shown["drawn"] < expected["FigureWidget"]:
+        gaps.append(f"drawn plots ({shown['drawn']} of {expected['FigureWidget']})")
+    if shown["root"] < root_views:
+        gaps.append(f"displayed widgets ({shown['root']} of the {root_views} the page's cells display)")
+    return gaps
+
+
 def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
                      ) -> tuple[dict[str, int], dict[str, int]]:
-    """Wait until the page shows every widget its kernel made, every plot is drawn, and at least
-    `root_views` top-level widget outputs rendered. Returns (kernel counts, page counts); on timeout returns
-    them as they are, so the caller's assert names what is missing."""
+    """Wait until the page shows every widget its kernel sent it, every plot is drawn, at least `root_views`
+    top-level widget outputs rendered, and all of that has held still for a second. Returns (kernel counts,
+    page counts); the caller asserts they are equal (more on the page than the kernel made is its call).
+
+    Raises AssertionError naming what is missing when that does not happen within `timeout` seconds, and at
+    once if the recorder could not read a kernel message.
+    """
     deadline = time.monotonic() + timeout
     last, stable_since = None, time.monotonic()
     while True:
-        expected = page.kernel_widgets.counts()
-        if expected != last:
-            last, stable_since = expected, time.monotonic()
-        shown = dom_counts(page)
-        done = (shown["root"] >= root_views and shown["drawn"] >= expected["FigureWidget"]
-                and all(shown[k] >= n for k, n in expected.items()))
-        if done and time.monotonic() - stable_since > 1.0 or time.monotonic() > deadline:
+        snapshot = page.evaluate(SNAPSHOT_JS)
+        if snapshot["errors"]:
+            raise AssertionError(f"could not read the kernel's messages in the page: {snapshot['errors']}")
+        expected, shown = snapshot["kernel"], snapshot["page"]
+        now = time.monotonic()
+        if (expected, shown) != last:
+            last, stable_since = (expected, shown), now
+        missing = missing_widgets(expected, shown, root_views)
+        if not missing and now - stable_since >= 1.0:
             return expected, shown
+        if now > deadline:
+            sockets = snapshot["sockets"] or ["none: the page never connected to a kernel"]
+            raise AssertionError(f"after {timeout:.0f} s the page still lacks {'; '.join(missing)}. The kernel sent "
+                                 f"{expected}; the page shows {shown}; kernel websockets: {sockets}")
         page.wait_for_timeout(200)
 
 
-def slider(page, label: str):
-    """The ipywidgets slider whose label reads exactly `label`."""
-    return page.locator(".widget-slider").filter(
+def slider(scope, label: str):
+    """The ipywidgets slider whose label reads exactly `label`, in `scope`: a page, or a locator (a dashboard)."""
+    page = getattr(scope, "page", scope)
+    return scope.locator(".widget-slider").filter(
         has=page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(label)}\s*$")))
 
 
 class KernelWidgets:
-    """The widgets the page's kernel has, read from the kernel websocket as the page receives it.
+    """The widget models the page's kernel sent it, recorded inside the page (see RECORDER_JS).
 
-    Every widget model reaches the browser with its full state (a `comm_open` while a cell runs, or the
-    `update_states` answer to the page's request for all of them), so counting those tells how many
-    figures and controls the page should show, without running the notebook a second time.
+    Every widget model reaches the browser with its full state: a `comm_open` while a cell runs (JupyterLab),
+    or the `update_states` answer to the page's request for all of them (Voilà, and any page that connects to
+    a kernel that already has widgets). Counting those tells how many figures and controls the page should
+    show, without running the notebook a second time; a model closed by the kernel (`comm_close`) no longer
+    counts. Must be created before the page loads.
     """
 
     def __init__(self, page):
-        self.models: dict[str, dict] = {}  # comm id → {"_model_name", "_anywidget_id"}
-        self._sockets: set[str] = set()
-        # Chromium's own network events, subscribed before the page loads: Playwright's "websocket" event can
-        # reach Python after a preheated kernel's first frames (its answer comes at once), and a listener added
-        # then never sees them (seen in CI: widgets on the page, none counted).
-        cdp = page.context.new_cdp_session(page)
-        cdp.on("Network.webSocketCreated", self._created)
-        cdp.on("Network.webSocketFrameReceived", self._received)
-        cdp.send("Network.enable")
-
-    def _created(self, params: dict) -> None:
-        if "/channels" in params.get("url", ""):
-            self._sockets.add(params["requestId"])
-
-    def _received(self, params: dict) -> None:
-        if params.get("requestId") not in self._sockets:
-            return
-        response = params["response"]
-        binary = response.get("opcode") == 2  # binary frames come base64-encoded
-        self._frame(base64.b64decode(response["payloadData"]) if binary else response["payloadData"])
-
-    def _frame(self, payload) -> None:
-        try:
-            content = _ws_content(payload)
-        except (ValueError, IndexError, UnicodeDecodeError):
-            return
-        data = content.get("data") if isinstance(content, dict) else None
-        if not isinstance(data, dict):
-            return
-        if data.get("method") == "update_states":  # the control comm's answer: every model at once
-            for comm_id, model in data.get("states", {}).items():
-                self._record(comm_id, {"_model_name": model.get("model_name", ""), **model.get("state", {})})
-        elif isinstance(data.get("state"), dict) and "comm_id" in content:  # comm_open, or one model's update
-            self._record(content["comm_id"], data["state"])
-
-    def _record(self, comm_id: str, state: dict) -> None:
-        if "_model_name" in state:
-            self.models[comm_id] = {k: state.get(k, "") for k in ("_model_name", "_anywidget_id")}
-        if comm_id in self.models and isinstance(state.get("_widget_data"), list):  # a figure's full state
-            self.models[comm_id]["traces"] = len(state["_widget_data"])
-
-    def trace_counts(self) -> list[int]:
-        """Traces per figure in the kernel's last full state of each, sorted (to compare with `plot_traces`)."""
-        return sorted(m["traces"] for m in self.models.values() if "traces" in m)
+        self.page = page
+        page.add_init_script(RECORDER_JS)
 
     def counts(self) -> dict[str, int]:
         """Same keys as `dom_counts`: what the kernel made, hence what must render."""
-        models = list(self.models.values())
-        return {
-            "FigureWidget": sum(m["_anywidget_id"].endswith(".FigureWidget") for m in models),
-            "slider": sum(m["_model_name"].endswith("SliderModel") for m in models),
-            "Dropdown": sum(m["_model_name"] == "DropdownModel" for m in models),
-            "Button": sum(m["_model_name"] == "ButtonModel" for m in models),
-            "HTML": sum(m["_model_name"] == "HTMLModel" for m in models),
+        return self.page.evaluate("() => window.__labKernelWidgets.counts()")
+
+    def trace_counts(self) -> list[int]:
+        """Traces per figure, sorted (to compare with `plot_traces`): each figure's last full state, plus the traces
+        plotly's messages added after it, minus those they deleted."""
+        return self.page.evaluate("() => window.__labKernelWidgets.traceCounts()")
+
+
+# Installed before any page script (Playwright's add_init_script): every WebSocket to a kernel's channels gets a
+# listener of its own, added in the constructor, so it runs before the page's handler sees each message. Hence
+# whatever the page shows, the kernel message behind it has been counted here first.
+#
+# Why not read the frames from outside the page: Chromium's DevTools `Network.webSocketFrameReceived` for the
+# ~5 MB `update_states` of a Voilà page (every model plus plotly's bundle, base64-encoded to ~7 MB) reached the
+# test 0.5–2.8 s after the page's own JavaScript had it, and later than console messages the page sent after
+# it; the page's widgets were often drawn before that, and `wait_for_widgets` then saw "none expected".
+RECORDER_JS = r"""
+(() => {
+  if (window.__labKernelWidgets) return;
+  const recorder = window.__labKernelWidgets = { models: {}, sockets: [], errors: [] };
+  const utf8 = new TextDecoder();
+  const V1 = 'v1.kernel.websocket.jupyter.org';
+  const jsonAt = (buffer, start, end) => JSON.parse(utf8.decode(new Uint8Array(buffer, start, end - start)));
+
+  // [msg_type, () => content] of one kernel message: Jupyter's v1 binary framing (offsets, then channel,
+  // header, parent header, metadata, content, buffers), JSON text, or the older binary framing
+  // (buffer count and offsets as big-endian uint32, then the JSON message).
+  function parse(data, protocol) {
+    if (typeof data === 'string') {
+      const message = JSON.parse(data);
+      return [message.header && message.header.msg_type, () => message.content];
+    }
+    if (!(data instanceof ArrayBuffer)) {
+      throw new Error(`a kernel message arrived as ${Object.prototype.toString.call(data)}, not an ArrayBuffer`);
+    }
+    const view = new DataView(data);
+    if (protocol === V1) {
+      const count = Number(view.getBigUint64(0, true));
+      const offsets = [];
+      for (let i = 1; i <= count; i++) offsets.push(Number(view.getBigUint64(8 * i, true)));
+      const header = jsonAt(data, offsets[1], offsets[2]);
+      return [header.msg_type, () => jsonAt(data, offsets[4], offsets[5])];
+    }
+    const parts = view.getUint32(0);
+    const message = jsonAt(data, view.getUint32(4), parts > 1 ? view.getUint32(8) : data.byteLength);
+    return [message.header && message.header.msg_type, () => message.content];
+  }
+
+  function record(commId, state) {
+    if (!state || typeof state !== 'object') return;
+    if ('_model_name' in state) {
+      recorder.models[commId] = {
+        model: String(state._model_name || ''), anywidget: String(state._anywidget_id || ''),
+      };
+    }
+    const model = recorder.models[commId];
+    if (!model) return;
+    if (Array.isArray(state._widget_data)) {
+      model.traces = state._widget_data.length;  // a figure's full state
+    } else if ('traces' in model) {  // plotly's messages that add or delete traces after it
+      const added = state._py2js_addTraces && state._py2js_addTraces.trace_data;
+      const deleted = state._py2js_deleteTraces && state._py2js_deleteTraces.delete_inds;
+      if (Array.isArray(added)) model.traces += added.length;
+      if (Array.isArray(deleted)) model.traces -= deleted.length;
+    }
+  }
+
+  function received(socket, event) {
+    try {
+      const [type, content] = parse(event.data, socket.protocol);
+      if (type === 'comm_open') {
+        const c = content();
+        if (c.data) record(c.comm_id, c.data.state);
+      } else if (type === 'comm_msg') {
+        const c = content();
+        const data = c.data || {};
+        if (data.method === 'update_states') {  // the control comm's answer: every model at once
+          for (const [commId, m] of Object.entries(data.states || {})) {
+            record(commId, { _model_name: m.model_name, ...(m.state || {}) });
+          }
+        } else if (data.state) {  // one model's update
+          record(c.comm_id, data.state);
         }
+      } else if (type === 'comm_close') {
+        delete recorder.models[content().comm_id];
+      }
+    } catch (error) {
+      recorder.errors.push(String((error && error.message) || error).slice(0, 300));
+    }
+  }
 
+  const Native = window.WebSocket;
+  class RecordedWebSocket extends Native {
+    constructor(...args) {
+      super(...args);
+      if (/\/api\/kernels\/[^/]+\/channels/.test(String(args[0]))) {
+        recorder.sockets.push(String(args[0]).replace(/\?.*$/, ''));
+        this.addEventListener('message', (event) => received(this, event));
+      }
+    }
+  }
+  window.WebSocket = RecordedWebSocket;
 
-def _ws_content(payload: str | bytes) -> dict:
-    """The `content` of one kernel websocket message: JSON text, or Jupyter's binary v1 framing
-    (count, offsets, then channel, header, parent header, metadata, content, buffers)."""
-    if isinstance(payload, str):
-        return json.loads(payload).get("content", {})
-    count = int.from_bytes(payload[:8], "little")
-    offsets = [int.from_bytes(payload[8 * (i + 1):8 * (i + 2)], "little") for i in range(count)]
-    return json.loads(payload[offsets[4]:offsets[5]])
+  const count = (test) => Object.values(recorder.models).filter(test).length;
+  recorder.counts = () => ({
+    FigureWidget: count((m) => m.anywidget.endsWith('.FigureWidget')),
+    slider: count((m) => m.model.endsWith('SliderModel')),
+    Dropdown: count((m) => m.model === 'DropdownModel'),
+    Button: count((m) => m.model === 'ButtonModel'),
+    HTML: count((m) => m.model === 'HTMLModel'),
+  });
+  recorder.traceCounts = () => Object.values(recorder.models).filter((m) => 'traces' in m)
+    .map((m) => m.traces).sort((a, b) => a - b);
+})();
+"""
 
 
 def screenshot(page, path, max_height: int = 12_000) -> None:
     """A screenshot of the whole content. Voilà and JupyterLab scroll inside an element, not the page, so
-    `full_page` alone would stop at the window: the window is made as tall as the content for the shot."""
+    `full_page` alone would stop at the window: the window is made as tall as the content for the shot, and
+    the scrolled elements (JupyterLab keeps a notebook where it was last scrolled) are scrolled to the top."""
     height = page.evaluate("""() => Math.max(document.documentElement.scrollHeight,
         ...Array.from(document.querySelectorAll('body *'))
           .filter(e => e.scrollHeight > e.clientHeight + 4 && /(auto|scroll)/.test(getComputedStyle(e).overflowY))
@@ -180,6 +271,8 @@ def screenshot(page, path, max_height: int = 12_000) -> None:
     size = page.viewport_size
     page.set_viewport_size({"width": size["width"], "height": min(max_height, max(size["height"], int(height) + 20))})
     page.wait_for_timeout(700)  # plots re-layout to the new window
+    page.evaluate("""() => Array.from(document.querySelectorAll('body *'))
+        .filter(e => e.scrollTop > 0).forEach(e => { e.scrollTop = 0; })""")
     try:
         page.screenshot(path=str(path), full_page=True)
     finally:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -172,3 +173,9 @@ LAB_SETTINGS = {
 
 def notebook_names() -> list[str]:
     return sorted(p.name for p in NOTEBOOKS.glob("*.ipynb"))
+
+
+def dashboard_cells(name: str) -> list[bool]:
+    """Per code cell of notebook `name`, in order: whether it calls a dashboard (`something_dashboard(…)`)."""
+    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
+    return [bool(re.search(r"\w+_dashboard\(", "".join(c["source"]))) for c in cells if c["cell_type"] == "code"]

@@ -1,26 +1,55 @@
-"""The logistic-regression notebook in JupyterLab: open it, Run → Run All Cells, and the dashboards render."""
+"""Every notebook in JupyterLab: open it, Run → Run All Cells, and every dashboard renders under its cell."""
 
 from __future__ import annotations
 
+import json
+import urllib.request
+
 import pytest
-from lab_pages import error_texts, plot_traces, slider, wait_for_widgets
-from lab_servers import ARTIFACTS
+from lab_pages import error_texts, plot_traces, screenshot, slider, wait_for_widgets
+from lab_servers import ARTIFACTS, dashboard_cells, notebook_names
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
-NOTEBOOK = "01_logistic_regression.ipynb"
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"  # the notebook on screen
+
+# Per code cell of the notebook on screen, in order: what its output area holds. A widget output shows
+# "Loading widget..." until its view renders, and "Error displaying widget…" when it cannot.
+CELLS_JS = f"""() => Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell')).map(cell => {{
+  const outputs = Array.from(cell.querySelectorAll('.jp-OutputArea-output'));
+  const plots = Array.from(cell.querySelectorAll('.js-plotly-plot'));
+  return {{
+    prompt: (cell.querySelector('.jp-InputPrompt') || {{}}).textContent || '',
+    rendered: outputs.filter(o => o.querySelector(':scope > .jupyter-widgets')).length,
+    unrendered: outputs.filter(o => /Loading widget|Error displaying widget/.test(o.innerText || '')).length,
+    plots: plots.length,
+    drawn: plots.filter(p => p.querySelector('.main-svg')).length,
+    controls: cell.querySelectorAll('.widget-slider, .widget-dropdown, .widget-button, .widget-text').length,
+    text: outputs.map(o => o.innerText || '').join(' ').slice(0, 300),
+  }};
+}})"""
 
 
-def test_run_all_renders_the_dashboards(page, jupyterlab_url):
-    page.set_viewport_size({"width": 1400, "height": 1000})
-    page.goto(f"{jupyterlab_url}lab/tree/{NOTEBOOK}", timeout=120_000)
-    indicator = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator")
+@pytest.fixture
+def lab_page(page, jupyterlab_url):
+    """The page, and afterwards every kernel of the server shut down: the next notebook starts from a quiet
+    machine, and its page sees no other kernel's widgets."""
+    yield page
+    with urllib.request.urlopen(f"{jupyterlab_url}api/sessions", timeout=30) as response:
+        sessions = json.load(response)
+    for session in sessions:
+        request = urllib.request.Request(f"{jupyterlab_url}api/sessions/{session['id']}", method="DELETE")
+        urllib.request.urlopen(request, timeout=60).close()
+
+
+def run_all(page) -> None:
+    """Run → Run All Cells, then wait until every code cell has run and the kernel is idle."""
+    indicator = page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator")
     expect(indicator).to_have_attribute("data-status", "idle", timeout=120_000)  # kernel started
-
-    started = "() => Array.from(document.querySelectorAll('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-InputPrompt'))" \
-              ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+    started = (f"() => Array.from(document.querySelectorAll('{PANEL} .jp-InputPrompt'))"
+               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
     for _ in range(3):  # a click that lands while the notebook is still settling does nothing: try again
         page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
         item = page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first
@@ -31,33 +60,49 @@ def test_run_all_renders_the_dashboards(page, jupyterlab_url):
             break
         except PlaywrightTimeout:
             page.keyboard.press("Escape")
-
-    code_prompts = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt")
-    n_code = code_prompts.count()
-    assert n_code > 0
-    # every code cell has run once the last prompt shows a number and the kernel is idle again
+    # every code cell has run once each prompt shows a number and the kernel is idle again
     page.wait_for_function(
-        """() => {
-             const prompts = Array.from(document.querySelectorAll(
-               '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputPrompt'));
+        f"""() => {{
+             const prompts = Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputPrompt'));
              return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-           }""", timeout=180_000, polling=250)
+           }}""", timeout=300_000, polling=250)
     expect(indicator).to_have_attribute("data-status", "idle", timeout=120_000)
 
-    expected, shown = wait_for_widgets(page)
-    assert expected["FigureWidget"] > 0 and expected["slider"] > 0, f"the kernel made no dashboard: {expected}"
-    for kind, n in expected.items():
-        assert shown[kind] == n, f"{shown[kind]} {kind} shown, the kernel made {n} ({shown})"
-    assert shown["drawn"] == expected["FigureWidget"], f"some plots never drew ({shown})"
-    assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
-    assert error_texts(page) == []
-    assert page.errors.items == []
 
-    photo = slider(page, "Training photo #")
-    assert photo.count() == 1
-    photo.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "jupyterlab-01-photo.png"))
-    lr = slider(page, "Learning rate α")
-    assert lr.count() == 1
-    lr.scroll_into_view_if_needed()
-    page.screenshot(path=str(ARTIFACTS / "jupyterlab-01-learning-rate.png"))
+@pytest.mark.parametrize("name", notebook_names())
+def test_run_all_renders_every_dashboard(lab_page, jupyterlab_url, name):
+    page = lab_page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    # a workspace of its own: JupyterLab would otherwise reopen the notebooks of the tests before
+    page.goto(f"{jupyterlab_url}lab/workspaces/test-{name.split('_')[0]}/tree/{name}", timeout=120_000)
+    run_all(page)
+
+    wanted = dashboard_cells(name)
+    expected, shown = wait_for_widgets(page, root_views=sum(wanted))  # each dashboard is one widget output
+    for kind, n in expected.items():
+        assert shown[kind] == n, f"{name}: {shown[kind]} {kind} shown, the kernel made {n} ({shown})"
+    assert shown["drawn"] == expected["FigureWidget"], f"{name}: some plots never drew ({shown})"
+    assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
+    assert error_texts(page) == [], name
+    assert page.errors.items == [], name
+
+    # every cell that calls a dashboard shows it under the cell: rendered, with its plots drawn and controls
+    cells = page.evaluate(CELLS_JS)
+    assert len(cells) == len(wanted), f"{name}: {len(cells)} code cells on screen, the notebook has {len(wanted)}"
+    for index, (cell, calls) in enumerate(zip(cells, wanted, strict=True)):
+        where = f"{name}, code cell {index + 1} {cell['prompt']}"
+        assert cell["unrendered"] == 0, f"{where}: a widget output never rendered ({cell})"
+        if calls:
+            assert cell["rendered"] == 1, f"{where}: no dashboard under it ({cell})"
+            assert cell["plots"] > 0 and cell["drawn"] == cell["plots"], f"{where}: plots not drawn ({cell})"
+            assert cell["controls"] > 0, f"{where}: a dashboard without controls ({cell})"
+    if any(wanted):
+        assert expected["FigureWidget"] > 0 and expected["slider"] + expected["Dropdown"] + expected["Button"] > 0
+    screenshot(page, ARTIFACTS / f"jupyterlab-{name.removesuffix('.ipynb')}.png")
+
+    if name.startswith("01_"):  # the controls a learner uses first, close up
+        for label, shot in (("Training photo #", "photo"), ("Learning rate α", "learning-rate")):
+            control = slider(page, label)
+            assert control.count() == 1, f"{label!r}: {control.count()} sliders"
+            control.scroll_into_view_if_needed()
+            page.screenshot(path=str(ARTIFACTS / f"jupyterlab-01-{shot}.png"))

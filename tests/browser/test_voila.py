@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 import urllib.parse
@@ -10,7 +9,7 @@ import urllib.request
 
 import pytest
 from lab_pages import dom_counts, error_texts, plot_summary, plot_traces, screenshot, slider, wait_for_widgets
-from lab_servers import ARTIFACTS, NOTEBOOKS, notebook_names
+from lab_servers import ARTIFACTS, dashboard_cells, notebook_names
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -41,13 +40,8 @@ def test_notebook_renders_without_errors(page, voila_url, name):
         assert counts[kind] == n, f"{name}: {counts[kind]} {kind} on the page, the notebook makes {n} ({counts})"
     assert counts["drawn"] == expected["FigureWidget"], f"{name}: some plots never drew ({counts})"
     assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
-    if _calls_a_dashboard(name):
+    if any(dashboard_cells(name)):
         assert counts["FigureWidget"] > 0 and counts["slider"] + counts["Dropdown"] + counts["Button"] > 0, counts
-
-
-def _calls_a_dashboard(name: str) -> bool:
-    cells = json.loads((NOTEBOOKS / name).read_text())["cells"]
-    return any(re.search(r"\w+_dashboard\(", "".join(c["source"])) for c in cells if c["cell_type"] == "code")
 
 
 def test_index_links_every_notebook_and_each_link_opens(page, voila_url):

@@ -1,7 +1,7 @@
 """An exception inside a dashboard callback must end up on screen, never only in the kernel log."""
 
-import widgets.logistic_dashboard as logistic_dashboard
-import widgets.sigmoid_dashboard as sigmoid_dashboard
+import widgets.dashboards.logistic_regression as logistic_dashboard
+import widgets.dashboards.logistic_regression as sigmoid_dashboard
 from widgets.guard import guarded
 
 
@@ -35,5 +35,6 @@ def test_a_run_that_cannot_start_says_so_in_the_status_line(monkeypatch):
 
     monkeypatch.setattr(logistic_dashboard, "LogisticRegression", failing)
     dashboard.controls["train"].click()
+    assert dashboard.runner.wait(10)
     assert dashboard.status.kind == "error"
     assert dashboard.status.text.startswith("Error: ValueError: The 'loss' parameter must be one of")

@@ -1,21 +1,43 @@
+"""The Runner's contract, checked with jobs that block on `threading.Event` gates, so the test and not the
+machine decides when each event is produced: ordering, what each push holds, latest wins, stop, errors.
+
+Nothing here depends on speed: how fast the first point arrives, how soon a stopped job ends and how many pushes a
+second the throttle allows are measured by `tests/benchmarks/bench_runner.py`. Timeouts below only keep a broken
+runner from hanging the suite; a healthy one never comes near them.
+"""
+
 import threading
 import time
+
+import pytest
 
 from lab.training import DivergedEvent, DoneEvent, EvalEvent, StepEvent
 from widgets.runner import Runner, describe_metrics
 from widgets.status import StatusLine
 
+TIMEOUT = 30.0  # a guard against hanging, never a measurement
+NEVER = 3600.0  # a throttle interval no test outlives: only urgent events are pushed before the end
 
-def slow_steps(label, n, delay=0.002, done_metrics=None):
-    def work(cancel):
-        for step in range(1, n + 1):
-            if cancel.is_set():
-                yield label, DoneEvent(step - 1, True, 0.0)
-                return
-            time.sleep(delay)
-            yield label, StepEvent(step, 1.0 / step, {"w": 1.0})
-        yield label, DoneEvent(n, False, 0.1, done_metrics or {"test_accuracy": 0.5})
-    return work
+
+class Gate:
+    """A point a job stops at until the test opens it; `reached` says the job got there."""
+
+    def __init__(self):
+        self.reached, self.opened = threading.Event(), threading.Event()
+
+    def __call__(self) -> None:  # called by the job
+        self.reached.set()
+        assert self.opened.wait(TIMEOUT), "the test never opened the gate"
+
+    def wait_reached(self) -> None:
+        assert self.reached.wait(TIMEOUT), "the job never reached the gate"
+
+    def open(self) -> None:
+        self.opened.set()
+
+
+def step(n, cost=None):
+    return StepEvent(n, 1.0 / n if cost is None else cost, {"w": 1.0})
 
 
 def collecting_runner(**kwargs):
@@ -24,112 +46,318 @@ def collecting_runner(**kwargs):
     return Runner(status, batches.append, **kwargs), batches, status
 
 
-def test_pushes_are_throttled_but_the_first_point_comes_at_once():
-    runner, batches, status = collecting_runner(interval=0.1)
-    start = time.perf_counter()
-    first_seen = []
-    runner.on_batch = lambda batch: (first_seen.append(time.perf_counter() - start) if not batches else None,
-                                     batches.append(batch))
-    runner.start(slow_steps("a", 300), "a")
-    assert runner.wait(10)
-    steps = sum(isinstance(e, StepEvent) for batch in batches for _, e in batch)
-    assert steps == 300
-    assert len(batches) < 20  # ~0.6 s of work at ten pushes a second, not 300 pushes
-    assert first_seen[0] < 0.05
-    assert status.kind == "success" and "test accuracy 50.0%" in status.text
+def events(batches):
+    return [event for batch in batches for _, event in batch]
 
 
-def test_later_evaluations_wait_for_the_next_push_and_the_end_comes_at_once():
+def counted(batches, kind):
+    return sum(isinstance(event, kind) for event in events(batches))
+
+
+def gated_steps(label, n, gate_after=(), metrics=None):
+    """n steps, then the end; at each step in `gate_after` (step → Gate) the job waits after yielding it."""
+    gates = dict(gate_after)
+
+    def work(cancel):
+        for i in range(1, n + 1):
+            if cancel.is_set():
+                yield label, DoneEvent(i - 1, True, 0.0)
+                return
+            yield label, step(i)
+            if i in gates:
+                gates[i]()
+        yield label, DoneEvent(n, False, 0.1, metrics or {"test_accuracy": 0.5})
+    return work
+
+
+def until_stopped(label, steps_before=2, reached=None):
+    """`steps_before` steps, then nothing until the job is cancelled; it then ends as a stopped run should."""
+    def work(cancel):
+        for i in range(1, steps_before + 1):
+            yield label, step(i)
+        if reached is not None:
+            reached.set()
+        assert cancel.wait(TIMEOUT), "never cancelled"
+        yield label, DoneEvent(steps_before, True, 0.0)
+    return work
+
+
+# ----------------------------------------------------------------------------------------------- what each push holds
+
+def test_the_first_step_is_pushed_alone_at_once_and_the_rest_with_the_end():
+    runner, batches, status = collecting_runner(interval=NEVER)
+    gate = Gate()
+    runner.start(gated_steps("a", 300, {1: gate}), "a")
+    gate.wait_reached()  # the job holds after its first step: that step must already be on screen
+    assert batches == [[("a", step(1))]]
+    assert status.kind == "busy" and status.text == "Training a: iteration 1, cost 1"
+    gate.open()
+    assert runner.wait(TIMEOUT)
+    assert len(batches) == 2  # the throttle held every other step back until the end, which comes at once
+    assert [e.step for e in events(batches)[:-1]] == list(range(1, 301))
+    assert batches[1][-1] == ("a", DoneEvent(300, False, 0.1, {"test_accuracy": 0.5}))
+    assert status.kind == "success" and status.text == "Finished a: 300 iterations in 0.1 s — test accuracy 50.0%."
+
+
+def test_without_a_throttle_every_event_is_its_own_push():
+    runner, batches, _ = collecting_runner(interval=0.0)
+    runner.start(gated_steps("a", 25), "a")
+    assert runner.wait(TIMEOUT)
+    assert [len(batch) for batch in batches] == [1] * 26
+    assert isinstance(batches[-1][0][1], DoneEvent)
+
+
+def test_a_push_is_made_once_the_interval_has_passed():
+    runner, batches, _ = collecting_runner(interval=0.2)
+    after_first, after_second = Gate(), Gate()
+    runner.start(gated_steps("a", 3, {1: after_first, 2: after_second}), "a")
+    after_first.wait_reached()
+    time.sleep(0.3)  # at least the interval since the first push: the next step is due at once
+    after_first.open()
+    after_second.wait_reached()
+    assert batches == [[("a", step(1))], [("a", step(2))]]
+    after_second.open()
+    assert runner.wait(TIMEOUT)
+    assert isinstance(batches[-1][-1][1], DoneEvent) and counted(batches, StepEvent) == 3
+
+
+def test_the_first_evaluation_is_pushed_at_once_where_curves_are_drawn_from_evaluations():
+    gate = Gate()
+
     def evaluated_every_step(cancel):
-        for step in range(1, 201):
-            time.sleep(0.002)
-            yield "a", StepEvent(step, 1.0 / step, {})
-            yield "a", EvalEvent(step, {"dev_accuracy": 0.5})
+        for i in range(1, 201):
+            yield "a", step(i)
+            yield "a", EvalEvent(i, {"dev_accuracy": 0.5})
+            if i == 2:
+                gate()
         yield "a", DoneEvent(200, False, 0.4, {})
 
-    runner, batches, _ = collecting_runner(interval=0.1, plots_evaluations=True)
+    runner, batches, _ = collecting_runner(interval=NEVER, plots_evaluations=True)
     runner.start(evaluated_every_step, "a")
-    assert runner.wait(10)
-    assert len(batches) < 12  # ~0.4 s at ten pushes a second, not one push per evaluation
-    # the first step, then the first evaluation at once: a view that plots evaluations shows the run at once
-    assert [type(e) for _, e in batches[0]] == [StepEvent] and [type(e) for _, e in batches[1]] == [EvalEvent]
-    assert sum(isinstance(e, EvalEvent) for batch in batches for _, e in batch) == 200
-    assert isinstance(batches[-1][-1][1], DoneEvent) and len(batches[-1]) < 120
-    runner, batches, _ = collecting_runner(interval=0.1)  # curves drawn from steps: no push for the evaluation
+    gate.wait_reached()  # step 2 and evaluation 2 are held back: only the first of each is on screen
+    assert [[type(e) for _, e in batch] for batch in batches] == [[StepEvent], [EvalEvent]]
+    gate.open()
+    assert runner.wait(TIMEOUT)
+    assert len(batches) == 3 and isinstance(batches[-1][-1][1], DoneEvent)
+    assert counted(batches, EvalEvent) == 200 and counted(batches, StepEvent) == 200
+
+    gate = Gate()  # curves drawn from steps: the first evaluation waits like any other event
+    runner, batches, _ = collecting_runner(interval=NEVER)
     runner.start(evaluated_every_step, "a")
-    assert runner.wait(10) and [type(e) for _, e in batches[1][:2]] == [EvalEvent, StepEvent]
+    gate.wait_reached()
+    assert [[type(e) for _, e in batch] for batch in batches] == [[StepEvent]]
+    gate.open()
+    assert runner.wait(TIMEOUT)
+    assert len(batches) == 2 and [type(e) for _, e in batches[1][:2]] == [EvalEvent, StepEvent]
 
 
-def test_a_new_job_cancels_the_old_one_and_its_late_updates_are_dropped():
-    runner, batches, status = collecting_runner(interval=0.01)
-    runner.start(slow_steps("old", 10_000), "old")
-    time.sleep(0.05)
-    old_job = runner._job
-    runner.start(slow_steps("new", 20), "new")
-    assert old_job.cancel.is_set()
-    assert runner.wait(10)
-    old_job.thread.join(5)
-    labels = [label for batch in batches for label, _ in batch]
-    last_old = max(i for i, label in enumerate(labels) if label == "old")
-    assert all(label == "new" for label in labels[last_old + 1:])
-    assert "Finished new" in status.text
-
-
-def test_stop_ends_a_run_at_once():
-    runner, _, status = collecting_runner()
-    runner.start(slow_steps("long", 100_000), "long")
-    time.sleep(0.05)
-    began = time.perf_counter()
-    runner.stop()
-    assert runner.wait(2)
-    assert time.perf_counter() - began < 0.5
-    assert status.text.startswith("Stopped long after") and status.kind == "info"
-
-
-def test_errors_reach_the_status_line():
-    runner, _, status = collecting_runner()
-
-    def broken(cancel):
-        yield "x", StepEvent(1, 1.0, {})
-        raise ValueError("The 'lr' parameter must be in the range (1e-05, 10.0]. Got -1 instead.")
-
-    runner.start(broken, "x")
-    assert runner.wait(5)
-    assert status.kind == "error"
-    assert status.text == "Error: ValueError: The 'lr' parameter must be in the range (1e-05, 10.0]. Got -1 instead."
-    assert "Traceback" in runner.last_error
-
-
-def test_divergence_stays_on_screen_after_the_run_ends():
-    runner, _, status = collecting_runner()
+def test_a_divergence_is_pushed_at_once_and_stays_on_screen_after_the_end():
+    gate = Gate()
+    message = "Cost became NaN at step 3 — try a smaller learning rate."
 
     def diverging(cancel):
-        yield "big", StepEvent(1, 0.7, {})
-        yield "big", DivergedEvent(2, float("nan"), "Cost became NaN at step 2 — try a smaller learning rate.")
-        yield "big", DoneEvent(2, False, 0.0, {})
+        yield "big", step(1, 0.7)
+        yield "big", step(2, 0.9)
+        yield "big", DivergedEvent(3, float("nan"), message)
+        gate()
+        yield "big", DoneEvent(3, False, 0.0, {})
 
+    runner, batches, status = collecting_runner(interval=NEVER)
     runner.start(diverging, "big")
-    assert runner.wait(5)
+    gate.wait_reached()
+    assert [[type(e) for _, e in batch] for batch in batches] == [[StepEvent], [StepEvent, DivergedEvent]]
+    assert status.kind == "warning" and status.text == f"big: {message}"
+    gate.open()
+    assert runner.wait(TIMEOUT)
+    assert status.kind == "warning" and status.text == f"big: {message}"
+
+
+def test_a_divergence_in_one_of_several_runs_is_named_in_the_final_status():
+    def two_learners(cancel):
+        yield "calm", step(1)
+        yield "calm", DoneEvent(1, False, 0.2, {})
+        yield "wild", step(1)
+        yield "wild", DivergedEvent(2, float("inf"), "Cost became infinite at step 2 — try a smaller learning rate.")
+        yield "wild", DoneEvent(2, False, 0.1, {})
+        yield "calm", DoneEvent(1, False, 0.3, {})
+
+    runner, _, status = collecting_runner(interval=NEVER)
+    runner.start(two_learners, "two")
+    assert runner.wait(TIMEOUT)
     assert status.kind == "warning"
-    assert status.text == "big: Cost became NaN at step 2 — try a smaller learning rate."
+    assert status.text == ("Finished calm: 1 iterations in 0.3 s. "
+                           "But wild: Cost became infinite at step 2 — try a smaller learning rate.")
 
 
-def test_describe_metrics():
-    assert describe_metrics({"train_accuracy": 0.973, "cost": 0.1234567}) == "train accuracy 97.3%, cost 0.1235"
+# ----------------------------------------------------------------------------------------------- latest wins
 
-
-def test_runner_threads_are_daemons():
-    runner, _, _ = collecting_runner()
-    runner.start(slow_steps("d", 5), "d")
-    assert runner._job.thread.daemon and isinstance(runner._job.cancel, threading.Event)
-    runner.wait(5)
+def test_a_new_job_cancels_the_old_one_and_its_late_updates_are_dropped():
+    runner, batches, status = collecting_runner(interval=0.0)
+    old_gate = Gate()
+    runner.start(gated_steps("old", 10_000, {1: old_gate}), "old")
+    old_gate.wait_reached()
+    old_job = runner._job
+    new_gate = Gate()
+    runner.start(gated_steps("new", 20, {1: new_gate}), "new")
+    assert old_job.cancel.is_set()
+    new_gate.wait_reached()
+    old_gate.open()  # the old job now yields its step 2, notices the cancel and ends: none of it may be drawn
+    old_job.thread.join(TIMEOUT)
+    assert not old_job.thread.is_alive()
+    assert [label for batch in batches for label, _ in batch] == ["old", "new"]
+    new_gate.open()
+    assert runner.wait(TIMEOUT)
+    labels = [label for batch in batches for label, _ in batch]
+    assert labels == ["old"] + ["new"] * 21
+    assert status.kind == "success" and status.text.startswith("Finished new: 20 iterations")
 
 
 def test_setup_runs_after_the_old_job_has_lost_the_views():
     runner, batches, _ = collecting_runner(interval=0.0)
-    runner.start(slow_steps("old", 100_000, delay=0.0), "old")
-    time.sleep(0.02)
+    old_gate = Gate()
+    runner.start(gated_steps("old", 100_000, {3: old_gate}), "old")
+    old_gate.wait_reached()
     seen_at_setup = []
-    runner.start(slow_steps("new", 5), "new", setup=lambda: seen_at_setup.append(len(batches)))
-    assert runner.wait(5)
-    assert all(label == "new" for batch in batches[seen_at_setup[0]:] for label, _ in batch)
+    # the old job is released while the new one is being set up: whatever it yields then must be dropped
+    runner.start(gated_steps("new", 5), "new", setup=lambda: (seen_at_setup.append(len(batches)), old_gate.open()))
+    assert runner.wait(TIMEOUT)
+    assert seen_at_setup == [3]
+    assert [label for batch in batches[3:] for label, _ in batch] == ["new"] * 6
+    assert [label for batch in batches[:3] for label, _ in batch] == ["old"] * 3
+
+
+def test_on_end_runs_once_after_the_last_push_and_not_for_a_replaced_job():
+    runner, batches, _ = collecting_runner(interval=NEVER)
+    ended = []
+    runner.start(gated_steps("a", 4), "a", on_end=lambda: ended.append(len(batches)))
+    assert runner.wait(TIMEOUT)
+    assert ended == [2]  # after the first step's push and the end's
+
+    old_gate, replaced = Gate(), []
+    runner.start(gated_steps("old", 4, {1: old_gate}), "old", on_end=lambda: replaced.append("old"))
+    old_gate.wait_reached()
+    old_job = runner._job
+    runner.start(gated_steps("new", 2), "new", on_end=lambda: replaced.append("new"))
+    old_gate.open()
+    old_job.thread.join(TIMEOUT)
+    assert runner.wait(TIMEOUT) and not old_job.thread.is_alive()
+    assert replaced == ["new"]
+
+
+# ----------------------------------------------------------------------------------------------- stop, wait, running
+
+def test_stop_ends_a_run_and_says_how_far_it_got():
+    runner, batches, status = collecting_runner(interval=NEVER)
+    reached = threading.Event()
+    runner.start(until_stopped("long", steps_before=2, reached=reached), "long")
+    assert reached.wait(TIMEOUT)
+    assert runner.running
+    runner.stop()
+    assert runner.wait(TIMEOUT)
+    assert not runner.running
+    assert status.kind == "info" and status.text == "Stopped long after 2 iterations."
+    assert batches[-1][-1] == ("long", DoneEvent(2, True, 0.0))
+
+
+def test_stop_pressed_while_the_run_ends_leaves_the_result_on_screen():
+    """Stop lands after the run's last push, while its thread is still busy ending (drawing the result): the
+    screen must end on the run's result, not on "Stopping…"."""
+    ending, release = threading.Event(), threading.Event()
+    runner, _, status = collecting_runner(interval=NEVER)
+    runner.start(gated_steps("a", 3), "a", on_end=lambda: (ending.set(), release.wait(TIMEOUT)))
+    assert ending.wait(TIMEOUT)
+    assert status.text == "Finished a: 3 iterations in 0.1 s — test accuracy 50.0%."
+    stopper = threading.Thread(target=runner.stop)
+    stopper.start()
+    time.sleep(0.05)  # time for Stop to act (or to wait for the run's end): the outcome must be the same
+    release.set()
+    stopper.join(TIMEOUT)
+    assert not stopper.is_alive()
+    assert runner.wait(TIMEOUT)
+    assert status.kind == "success" and status.text == "Finished a: 3 iterations in 0.1 s — test accuracy 50.0%."
+
+
+def test_wait_says_whether_the_job_ended_in_time():
+    runner, _, _ = collecting_runner()
+    assert runner.wait(0.0)  # nothing started: nothing to wait for
+    gate = Gate()
+    runner.start(gated_steps("a", 3, {1: gate}), "a")
+    gate.wait_reached()
+    assert runner.wait(0.05) is False  # the job holds at the gate
+    assert runner.running
+    gate.open()
+    assert runner.wait(TIMEOUT) is True
+    assert not runner.running
+
+
+def test_stop_with_nothing_running_changes_nothing():
+    runner, _, status = collecting_runner()
+    runner.stop()
+    assert status.kind == "info" and status.text == "Move a control or press Train to start."
+    runner.start(gated_steps("a", 2), "a")
+    assert runner.wait(TIMEOUT)
+    runner.stop()  # after the end: the result stays on screen
+    assert status.kind == "success" and status.text.startswith("Finished a: 2 iterations")
+
+
+def test_runner_threads_are_named_daemons():
+    runner, _, _ = collecting_runner()
+    gate = Gate()
+    runner.start(gated_steps("d", 5, {1: gate}), "d")
+    gate.wait_reached()
+    thread = runner._job.thread
+    assert thread.daemon and thread.name.startswith("lab-job-") and thread.is_alive()
+    gate.open()
+    assert runner.wait(TIMEOUT)
+    assert not thread.is_alive()
+
+
+# ----------------------------------------------------------------------------------------------- errors
+
+def test_errors_reach_the_status_line():
+    runner, batches, status = collecting_runner()
+
+    def broken(cancel):
+        yield "x", step(1)
+        raise ValueError("The 'lr' parameter must be in the range (1e-05, 10.0]. Got -1 instead.")
+
+    runner.start(broken, "x")
+    assert runner.wait(TIMEOUT)
+    assert status.kind == "error"
+    assert status.text == "Error: ValueError: The 'lr' parameter must be in the range (1e-05, 10.0]. Got -1 instead."
+    assert "Traceback" in runner.last_error and "ValueError" in runner.last_error
+    assert events(batches) == [step(1)]
+    runner.start(gated_steps("y", 1), "y")  # a new run clears the error
+    assert runner.wait(TIMEOUT)
+    assert runner.last_error is None and status.kind == "success"
+
+
+def test_an_error_in_a_replaced_job_stays_off_screen():
+    runner, _, status = collecting_runner()
+    gate = Gate()
+
+    def broken_later(cancel):
+        yield "old", step(1)
+        gate()
+        raise RuntimeError("too late to matter")
+
+    runner.start(broken_later, "old")
+    gate.wait_reached()
+    old_job = runner._job
+    runner.start(until_stopped("new", steps_before=1), "new")
+    gate.open()
+    old_job.thread.join(TIMEOUT)
+    assert not old_job.thread.is_alive()
+    assert runner.last_error is None and status.kind != "error"
+    runner.stop()
+    assert runner.wait(TIMEOUT)
+    assert status.text == "Stopped new after 1 iterations."
+
+
+@pytest.mark.parametrize(("metrics", "text"), [
+    ({"train_accuracy": 0.973, "cost": 0.1234567}, "train accuracy 97.3%, cost 0.1235"),
+    ({"dev_accuracy": 1.0}, "dev accuracy 100.0%"),
+    ({}, ""),
+])
+def test_describe_metrics(metrics, text):
+    assert describe_metrics(metrics) == text

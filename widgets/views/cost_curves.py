@@ -12,10 +12,10 @@ from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 class CostCurves:
     """One line per run; the oldest run is dropped once more than `max_runs` are shown."""
 
-    def __init__(self, title: str = "Cost J while training", *, x_title: str = "iteration", max_runs: int = 6,
-                 log_y: bool = True, height: int = 340):
+    def __init__(self, title: str = "Cost J while training", *, x_title: str = "iteration", y_title: str = "cost J",
+                 max_runs: int = 6, log_y: bool = True, height: int = 340):
         self.max_runs = max_runs
-        self.figure = make_figure(title, x_title, "cost J", height=height, log_y=log_y)
+        self.figure = make_figure(title, x_title, y_title, height=height, log_y=log_y)
         self._colour = 0
 
     @property
@@ -47,7 +47,10 @@ class CostCurves:
 
     def clear(self) -> None:
         """Remove every run."""
-        self.figure.data = []
+        with self.figure.batch_update():
+            self.figure.data = []
+            if self.figure.layout.yaxis.type == "log":
+                label_log_axis(self.figure, [])  # no stray tick labels on the empty axis
         self._colour = 0
 
     def _trace(self, label: str):
