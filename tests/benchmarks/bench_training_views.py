@@ -33,20 +33,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import comm  # noqa: E402
-from comm.base_comm import BaseComm  # noqa: E402
-from jupyter_client.session import json_packer  # noqa: E402
+from control_timing import SerializingComm  # noqa: E402
 
 from lab.device import configure_threads, describe_device, select_device  # noqa: E402
-
-
-class SerializingComm(BaseComm):
-    """A comm that encodes every message as the kernel's session would (JSON), then drops it."""
-
-    sent_bytes = 0
-
-    def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
-        content = {"data": {} if data is None else data, "comm_id": self.comm_id, **keys}
-        SerializingComm.sent_bytes += len(json_packer(content)) + sum(len(memoryview(b)) for b in buffers or [])
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,10 @@ from lab_servers import (
 
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
+    """test-artifacts/, without the failure screenshots of earlier sessions (they would pass for this one's)."""
     ARTIFACTS.mkdir(exist_ok=True)
+    for stale in ARTIFACTS.glob("FAILED-*.png"):
+        stale.unlink(missing_ok=True)
     return ARTIFACTS
 
 

@@ -82,7 +82,7 @@ SNAPSHOT_JS = f"""() => {{
 
 
 def missing_widgets(expected: dict[str, int], shown: dict[str, int], root_views: int = 0) -> list[str]:
-    """What the page does not show yet: '2 FigureWidget (3 of 5)', 'drawn plots (3 of 5)', 'root views (1 of 2)'."""
+    """What the page does not show yet, e.g. 'FigureWidget (3 of 5)', 'drawn plots (3 of 5)'."""
     gaps = [f"{kind} ({shown[kind]} of {n})" for kind, n in expected.items() if shown[kind] < n]
     if shown["drawn"] < expected["FigureWidget"]:
         gaps.append(f"drawn plots ({shown['drawn']} of {expected['FigureWidget']})")
@@ -115,8 +115,9 @@ def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
             return expected, shown
         if now > deadline:
             sockets = snapshot["sockets"] or ["none: the page never connected to a kernel"]
-            raise AssertionError(f"after {timeout:.0f} s the page still lacks {'; '.join(missing)}. The kernel sent "
-                                 f"{expected}; the page shows {shown}; kernel websockets: {sockets}")
+            what = f"still lacks {'; '.join(missing)}" if missing else "never held still for a second"
+            raise AssertionError(f"after {timeout:.0f} s the page {what}. The kernel sent {expected}; the page "
+                                 f"shows {shown}; kernel websockets: {sockets}")
         page.wait_for_timeout(200)
 
 
@@ -233,6 +234,8 @@ RECORDER_JS = r"""
       recorder.errors.push(String((error && error.message) || error).slice(0, 300));
     }
   }
+
+  recorder.receive = (data, protocol) => received({ protocol }, { data });  // for tests of the recorder itself
 
   const Native = window.WebSocket;
   class RecordedWebSocket extends Native {

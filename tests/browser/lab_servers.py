@@ -152,6 +152,7 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
                "--IdentityProvider.token=", "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True",
                f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
+               "--LabApp.expose_app_in_browser=True",
                "--ServerApp.terminals_enabled=False"]
         if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told
             cmd.append("--allow-root")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
+import time
 import urllib.request
 
 import pytest
 from lab_pages import error_texts, plot_traces, screenshot, slider, wait_for_widgets
 from lab_servers import ARTIFACTS, dashboard_cells, notebook_names
-from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
@@ -44,29 +45,49 @@ def lab_page(page, jupyterlab_url):
         urllib.request.urlopen(request, timeout=60).close()
 
 
+# True once the notebook on screen has its kernel connected and idle: before that, Run All Cells either does
+# nothing (no kernel yet: every cell is skipped) or sends its requests late. `window.jupyterapp` is there because
+# the test server runs with --LabApp.expose_app_in_browser.
+KERNEL_READY_JS = """async () => {
+  const app = window.jupyterapp;
+  const late = new Promise((resolve) => setTimeout(() => resolve(false), 2000));
+  const soon = (promise) => Promise.race([promise.then(() => true), late]);
+  if (!app || !(await soon(app.restored))) return false;
+  const panel = app.shell.currentWidget;
+  if (!panel || !panel.sessionContext || !(await soon(panel.sessionContext.ready))) return false;
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  return !!kernel && kernel.connectionStatus === 'connected' && kernel.status === 'idle';
+}"""
+
+
 def run_all(page) -> None:
-    """Run → Run All Cells, then wait until every code cell has run and the kernel is idle."""
+    """Run → Run All Cells once the notebook's kernel is connected and idle, then wait until every code cell has
+    run once and the kernel is idle again.
+
+    The menu item is clicked once: a click before the kernel is connected does nothing, and a second click
+    after a first one that JupyterLab held back re-runs every cell, after which the kernel holds widgets no
+    cell shows.
+    """
+    deadline = time.monotonic() + 120
+    while not page.evaluate(KERNEL_READY_JS):
+        assert time.monotonic() < deadline, "the notebook's kernel was not connected and idle within 120 s"
+        page.wait_for_timeout(250)
     indicator = page.locator(f"{PANEL} .jp-Notebook-ExecutionIndicator")
-    expect(indicator).to_have_attribute("data-status", "idle", timeout=120_000)  # kernel started
-    started = (f"() => Array.from(document.querySelectorAll('{PANEL} .jp-InputPrompt'))"
-               ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))")
-    for _ in range(3):  # a click that lands while the notebook is still settling does nothing: try again
-        page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
-        item = page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first
-        item.wait_for(state="visible", timeout=10_000)
-        item.click()
-        try:
-            page.wait_for_function(started, timeout=20_000, polling=250)
-            break
-        except PlaywrightTimeout:
-            page.keyboard.press("Escape")
-    # every code cell has run once each prompt shows a number and the kernel is idle again
-    page.wait_for_function(
-        f"""() => {{
-             const prompts = Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputPrompt'));
-             return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
-           }}""", timeout=300_000, polling=250)
+    expect(indicator).to_have_attribute("data-status", "idle", timeout=30_000)
+    item = page.locator(".lm-Menu-item").filter(
+        has=page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^\s*Run All Cells\s*$")))
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    item.first.wait_for(state="visible", timeout=10_000)
+    assert "lm-mod-disabled" not in (item.first.get_attribute("class") or ""), "Run All Cells is disabled"
+    item.first.click()
+    # every code cell has run once each prompt shows its number, in order, and the kernel is idle again
+    prompts = f"() => Array.from(document.querySelectorAll('{PANEL} .jp-CodeCell .jp-InputPrompt'), p => p.textContent)"
+    page.wait_for_function(f"() => {{ const shown = ({prompts})(); return shown.length > 0 && "
+                           "shown.every(text => /\\[\\d+\\]/.test(text)); }", timeout=300_000, polling=250)
     expect(indicator).to_have_attribute("data-status", "idle", timeout=120_000)
+    shown = page.evaluate(prompts)
+    numbers = [int(re.search(r"\d+", text)[0]) for text in shown]
+    assert numbers == list(range(1, len(numbers) + 1)), f"Run All did not run each cell once, in order: {shown}"
 
 
 @pytest.mark.parametrize("name", notebook_names())
