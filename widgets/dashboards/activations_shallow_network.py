@@ -149,6 +149,8 @@ class NetworkViews:
             if fit.logistic is not None:
                 self.board.show_line(*line_in_square(fit.logistic.params["W1"], fit.logistic.params["b1"].item(),
                                                      *PLANE))
+            else:  # no comparison in this run: the last one's line must not stay behind
+                self.board.show_line([], [])
         maps = unit_maps(network, self.map_points, MAP_STEPS).double().cpu().numpy()  # (n_h, 16, 16)
         marked = [bool(word) and j in dead for j in range(network.n_h)]
         self.maps.show(maps, [f"{j + 1} {word}" if marked[j] else str(j + 1) for j in range(network.n_h)], marked,

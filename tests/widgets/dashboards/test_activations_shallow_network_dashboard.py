@@ -229,3 +229,14 @@ def test_stop_stops_a_long_run(monkeypatch):
     assert dashboard.runner.wait(5)
     assert dashboard.status.text.startswith("Stopped")
     assert "stopped after" in dashboard.readout.value
+
+
+def test_unticking_the_comparison_removes_logistic_regressions_line():
+    dashboard = shallow_network_dashboard()
+    assert dashboard.controls["compare"].value  # ticked to start with
+    dashboard.controls["train"].click()
+    assert dashboard.runner.wait(60)
+    line = dashboard.figures["board"].data[3]
+    assert len(line.x) == 2  # the straight line's two ends
+    run_with(dashboard, compare=False)
+    assert len(dashboard.figures["board"].data[3].x) == 0
