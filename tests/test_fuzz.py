@@ -223,6 +223,11 @@ def _shallow():
 
 
 BUILDERS: dict[str, Callable[[], dict]] = {
+    "lab.sequence.make_cell": lambda: {"kind": "gru", "input_size": 2, "hidden_size": 3},
+    "lab.sequence.gradients_through_time": lambda: {"kind": "lstm", "length": 3},
+    "lab.recall_task.recall_batch": lambda: {"distance": 2, "batch": 3, "generator": _gen()},
+    "lab.recall_task.RecallTraining": lambda: {"kind": "rnn", "distance": 2},
+    "lab.name_model.CharModel": lambda: {"kind": "rnn", "hidden_size": 4},
     "lab.softmax.softmax_with_temperature": lambda: {"z": torch.tensor([1.0, 2.0])},
     "lab.softmax.compare_softmax": lambda: {"logits": [1.0, 2.0]},
     "lab.softmax.layer_dims": lambda: {"n_x": 2, "n_y": 3},

@@ -76,6 +76,7 @@ SNAPSHOT_JS = f"""() => {{
     kernel: kernel ? kernel.counts() : null,
     sockets: kernel ? kernel.sockets.slice() : [],
     errors: kernel ? kernel.errors.slice(0, 5) : ["the kernel-widget recorder is not installed in this page"],
+    states: kernel ? kernel.states : null,
     page: ({DOM_COUNTS_JS})(),
   }};
 }}"""
@@ -89,6 +90,17 @@ def missing_widgets(expected: dict[str, int], shown: dict[str, int], root_views:
     if shown["root"] < root_views:
         gaps.append(f"displayed widgets ({shown['root']} of the {root_views} the page's cells display)")
     return gaps
+
+
+def describe_states(states: dict | None) -> str:
+    """When the page asked its kernel for every widget's state, and how long and how large the answer was:
+    ipywidgets waits 4 s for it, then falls back to asking widget by widget."""
+    if not states or states.get("requested") is None:
+        return "the page never asked for the widgets' states"
+    if states.get("answered") is None:
+        return "the page asked for the widgets' states and got no answer"
+    return (f"the widgets' states came {states['answered'] - states['requested']:.0f} ms after the page asked "
+            f"({states['bytes'] / 1e6:.2f} MB)")
 
 
 def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
@@ -117,7 +129,7 @@ def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
             sockets = snapshot["sockets"] or ["none: the page never connected to a kernel"]
             what = f"still lacks {'; '.join(missing)}" if missing else "never held still for a second"
             raise AssertionError(f"after {timeout:.0f} s the page {what}. The kernel sent {expected}; the page "
-                                 f"shows {shown}; kernel websockets: {sockets}")
+                                 f"shows {shown}; kernel websockets: {sockets}; {describe_states(snapshot['states'])}")
         page.wait_for_timeout(200)
 
 
@@ -157,13 +169,13 @@ class KernelWidgets:
 # whatever the page shows, the kernel message behind it has been counted here first.
 #
 # Why not read the frames from outside the page: Chromium's DevTools `Network.webSocketFrameReceived` for the
-# ~5 MB `update_states` of a Voilà page (every model plus plotly's bundle, base64-encoded to ~7 MB) reached the
+# ~5 MB `update_states` of a Voilà page (every model, and then plotly's bundle too, ~7 MB base64) reached the
 # test 0.5–2.8 s after the page's own JavaScript had it, and later than console messages the page sent after
 # it; the page's widgets were often drawn before that, and `wait_for_widgets` then saw "none expected".
 RECORDER_JS = r"""
 (() => {
   if (window.__labKernelWidgets) return;
-  const recorder = window.__labKernelWidgets = { models: {}, sockets: [], errors: [] };
+  const recorder = window.__labKernelWidgets = { models: {}, sockets: [], errors: [], states: {} };
   const utf8 = new TextDecoder();
   const V1 = 'v1.kernel.websocket.jupyter.org';
   const jsonAt = (buffer, start, end) => JSON.parse(utf8.decode(new Uint8Array(buffer, start, end - start)));
@@ -221,6 +233,8 @@ RECORDER_JS = r"""
         const c = content();
         const data = c.data || {};
         if (data.method === 'update_states') {  // the control comm's answer: every model at once
+          recorder.states.answered = performance.now();
+          recorder.states.bytes = event.data.byteLength || event.data.length;
           for (const [commId, m] of Object.entries(data.states || {})) {
             record(commId, { _model_name: m.model_name, ...(m.state || {}) });
           }
@@ -241,10 +255,22 @@ RECORDER_JS = r"""
   class RecordedWebSocket extends Native {
     constructor(...args) {
       super(...args);
-      if (/\/api\/kernels\/[^/]+\/channels/.test(String(args[0]))) {
+      this.recorded = /\/api\/kernels\/[^/]+\/channels/.test(String(args[0]));
+      if (this.recorded) {
         recorder.sockets.push(String(args[0]).replace(/\?.*$/, ''));
         this.addEventListener('message', (event) => received(this, event));
       }
+    }
+    send(data) {
+      if (this.recorded && recorder.states.requested === undefined) {
+        try {  // the page's first request for every widget's state: when it left, for the answer's delay
+          const [type, content] = parse(data, this.protocol);
+          const c = type === 'comm_msg' ? content() : null;
+          if (c && c.data && c.data.method === 'request_states') recorder.states.requested = performance.now();
+        } catch (error) {  // a frame the recorder cannot read is the page's business, not the recorder's
+        }
+      }
+      return super.send(data);
     }
   }
   window.WebSocket = RecordedWebSocket;
