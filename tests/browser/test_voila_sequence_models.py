@@ -107,8 +107,10 @@ def test_every_control_shows_what_it_should(page, voila_url):
                  lambda: click_slider(names, "Mini-batch size", 0.05),
                  lambda: click_slider(names, "Clip gradient norm at", 0.1)]:
         move()
+        clip = value(names, "Clip gradient norm at")
         label = (f"{CELLS[chosen(names, 'Cell')]} · {int(value(names, 'Hidden units n_a'))} units · "
-                 f"α={value(names, 'Learning rate α'):.2g} · {chosen(names, 'Names')}")
+                 f"α={value(names, 'Learning rate α'):.2g} · batch {int(value(names, 'Mini-batch size'))}"
+                 + (f" · clip {clip:g}" if clip else "") + f" · {chosen(names, 'Names')}")
         finished(names, f"{label}: 100 steps")
         assert trace(plot_data(names, NAME_COSTS), label)["x"][-1] == pytest.approx(0.1)
 

@@ -214,9 +214,10 @@ SAMPLES_SHOWN = 12  # names drawn each time
 
 
 def name_label(config: dict) -> str:
-    """'GRU · 64 units · α=0.01 · surnames'."""
+    """'GRU · 64 units · α=0.01 · batch 64 · surnames' (and ' · clip 1' when clipping)."""
+    clip = f" · clip {config['clip_norm']:g}" if config["clip_norm"] else ""
     return (f"{CELL_NAMES[config['cell']]} · {config['rnn_hidden_units']} units · α={config['lr']:.2g} · "
-            f"{config['name_list'].replace('_', ' ')}")
+            f"batch {config['batch_size']}{clip} · {config['name_list'].replace('_', ' ')}")
 
 
 def sample_line(names: list[str]) -> str:
