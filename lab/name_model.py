@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lab.data.names import LISTS, load_names
+from lab.optimizers import Adam
 from lab.params import Param, register, validate
 from lab.seeding import make_generator
 from lab.sequence import hidden_of, make_cell, update
@@ -136,7 +137,7 @@ class NameTraining:
         self.inputs, self.targets = inputs[:, order[:cut]].to(device), targets[:, order[:cut]].to(device)
         self.dev = inputs[:, order[cut:]].to(device), targets[:, order[cut:]].to(device)
         self.model = CharModel(kind, validate("rnn_hidden_units", hidden_size), seed=seed, device=device)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=validate("lr", lr))
+        self.optimizer = Adam(self.model.parameters(), lr=validate("lr", lr))
         self.generator = make_generator(seed)
 
     def cost(self, inputs: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:

@@ -26,6 +26,13 @@ from lab.params import validate
 
 Params = Iterable[torch.Tensor] | Iterable[dict]
 
+# torch wraps `add_param_group` and `zero_grad` in `torch._disable_dynamo`, whose first call imports torch._dynamo:
+# 1.2 s on these machines, paid by the first training run of a dashboard (its first point came after ~1 s). The
+# course's optimizers are never compiled, so they call the plain functions underneath (functools.wraps keeps them
+# as `__wrapped__`; where a torch version has none, the wrapped ones are used as before).
+_ADD_PARAM_GROUP = getattr(torch.optim.Optimizer.add_param_group, "__wrapped__", torch.optim.Optimizer.add_param_group)
+_ZERO_GRAD = getattr(torch.optim.Optimizer.zero_grad, "__wrapped__", torch.optim.Optimizer.zero_grad)
+
 
 class _CourseOptimizer(torch.optim.Optimizer):
     """Shared bookkeeping: every hyperparameter of every param group is validated against `lab.params`."""
@@ -38,7 +45,10 @@ class _CourseOptimizer(torch.optim.Optimizer):
 
     def add_param_group(self, param_group: dict) -> None:
         self._check(param_group)  # a group may override the defaults: check its own values too
-        super().add_param_group(param_group)
+        _ADD_PARAM_GROUP(self, param_group)
+
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        _ZERO_GRAD(self, set_to_none)
 
     def _check(self, group: dict) -> None:
         for key, name in self.checks.items():

@@ -14,6 +14,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from lab.optimizers import Adam
 from lab.params import Param, register, validate
 from lab.seeding import make_generator
 from lab.sequence import hidden_of, make_cell, update
@@ -72,7 +73,7 @@ class RecallTraining:
         cell = make_cell(kind, INPUT_SIZE, validate("rnn_hidden_units", hidden_size), gate_bias=gate_bias,
                          seed=seed, device=device)
         self.model = SequenceClassifier(cell, SYMBOLS)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=validate("lr", lr))
+        self.optimizer = Adam(self.model.parameters(), lr=validate("lr", lr))
         self.generator = make_generator(seed)
         self.held_out = recall_batch(self.distance, HELD_OUT, make_generator(seed + 10_000), device)
 

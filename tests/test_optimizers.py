@@ -203,3 +203,21 @@ def test_trajectory_compares_any_two_optimizers():
     torch.testing.assert_close(torch.tensor(ours), torch.tensor(theirs), rtol=1e-12, atol=1e-12)
     gd = walk_positions(lambda w: GradientDescent(w, lr=0.25), bowl, [1.0], steps=2)
     assert gd == [[0.5], [0.25]]  # w := w − 0.25·2w
+
+
+def test_the_course_optimizers_never_import_torch_dynamo():
+    """torch's own `add_param_group` and `zero_grad` import torch._dynamo on first use (1.2 s here): a dashboard's
+    first run would pay it before its first point. The course's optimizers, and the labs that train with them,
+    must not."""
+    import subprocess
+    import sys
+
+    code = ("import sys, torch\nfrom lab.optimizers import make_optimizer\nfrom lab.recall_task import RecallTraining\n"
+            "from lab.name_model import NameTraining\n"
+            "p = [torch.nn.Parameter(torch.zeros(3))]\n"
+            "for name in ('gd', 'momentum', 'rmsprop', 'adam'):\n"
+            "    o = make_optimizer(name, p, lr=0.1); o.zero_grad(); p[0].grad = torch.ones(3); o.step()\n"
+            "RecallTraining('lstm', 3).step(); NameTraining('gru', hidden_size=4).step()\n"
+            "print('torch._dynamo' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

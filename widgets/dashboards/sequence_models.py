@@ -84,19 +84,27 @@ def gradients_through_time_dashboard() -> Dashboard:
         result = gradients_through_time(config["cell"], config["sequence_length"], config["rnn_init_factor"],
                                         gate_bias=config["gate_bias"], clip_norm=config["clip_norm"])
         label, steps = gradient_label(config), list(range(1, len(result.norms) + 1))
-        # a new curve for new settings; the clip threshold is not in the label, so moving it adds only the
-        # dotted copy (each add_run and update_run is one message to the browser: no batch around them)
+        current = {label}
+        # a new curve for new settings (the clip threshold is not in the label: moving it adds only the dotted
+        # copy). Each add_run removes and adds traces: never inside a batch, whose restyles address traces by
+        # their place and would land on the wrong ones once traces before them are gone.
         if label not in curves.labels:
             curves.add_run(label)
             curves.update_run(label, steps, result.norms)
             if result.memory_norms is not None:
                 curves.add_run(f"{label} · memory c⟨t⟩")
                 curves.update_run(f"{label} · memory c⟨t⟩", steps, result.memory_norms)
+        if result.memory_norms is not None:
+            current.add(f"{label} · memory c⟨t⟩")
         if result.clip_scale < 1:
             clipped = f"{label}, clipped at {config['clip_norm']:g}"
             curves.add_run(clipped)
             curves.update_run(clipped, steps, [v * result.clip_scale for v in result.norms],
                               note=f"×{result.clip_scale:.2g}")
+            current.add(clipped)
+        with curves.figure.batch_update():  # the current settings' curves stand out among the earlier ones
+            for trace in curves.figure.data:
+                trace.line.width = 4 if trace.meta in current else 1.5
         text.value = describe_gradients(result, config["clip_norm"])
 
     redraw_on(list(controls.values()), show, text)

@@ -167,3 +167,11 @@ def page_text(dashboard) -> str:
         for child in getattr(widget, "children", ()):
             yield from walk(child)
     return " ".join(walk(dashboard))
+
+
+def test_the_current_setting_stands_out_also_when_it_was_drawn_before():
+    dashboard = gradients_through_time_dashboard()
+    dashboard.controls["sequence_length"].value = 101
+    dashboard.controls["sequence_length"].value = 100  # back to a curve already on the plot
+    widths = {t.meta: t.line.width for t in dashboard.figures["gradients"].data}
+    assert widths == {"GRU · T=100 · factor 1 · bias 0": 4, "GRU · T=101 · factor 1 · bias 0": 1.5}
