@@ -222,12 +222,55 @@ def _shallow():
     return ShallowNetwork(2, 3, generator=_gen())
 
 
+def _bn_data():
+    from lab.data.split import ThreeWaySplit
+
+    X, Y = torch.rand(4, 64, generator=_gen()), torch.arange(64).remainder(3).reshape(1, 64)  # m = batch size 64
+    return ThreeWaySplit(X, Y, X, Y, X, Y, class_names=("0", "1", "2"))
+
+
+def _bn_network(batch_norm: bool = True):
+    from lab.batch_norm_network import make_network
+
+    return make_network(4, 3, batch_norm=batch_norm, depth=3, hidden_units=4)
+
+
+def _bn_snapshots():
+    from lab.batch_norm_network import BatchNormTraining
+
+    return BatchNormTraining(_bn_network(), _bn_data(), lr=0.1, batch_size=16, num_epochs=1).snapshots
+
+
+def _bn_tensors() -> dict:
+    Z = torch.rand(3, 5, generator=_gen())
+    return {"Z": Z, "gamma": torch.ones(3, 1), "beta": torch.zeros(3, 1)}
+
+
 BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.sequence.make_cell": lambda: {"kind": "gru", "input_size": 2, "hidden_size": 3},
     "lab.sequence.gradients_through_time": lambda: {"kind": "lstm", "length": 3},
     "lab.recall_task.recall_batch": lambda: {"distance": 2, "batch": 3, "generator": _gen()},
     "lab.recall_task.RecallTraining": lambda: {"kind": "rnn", "distance": 2},
     "lab.name_model.CharModel": lambda: {"kind": "rnn", "hidden_size": 4},
+    "lab.batch_norm.BatchNorm": lambda: {"num_features": 3},
+    "lab.batch_norm.batch_norm_forward": _bn_tensors,
+    "lab.batch_norm.batch_norm_inference": lambda: {**_bn_tensors(), "running_mean": torch.zeros(3, 1),
+                                                    "running_var": torch.ones(3, 1)},
+    "lab.batch_norm.update_running_averages": lambda: {"running_mean": torch.zeros(3, 1),
+                                                       "running_var": torch.ones(3, 1), "mu": torch.rand(3, 1),
+                                                       "var": torch.rand(3, 1), "m": 4},
+    "lab.batch_norm.what_gets_normalized": lambda: {"X": torch.rand(4, 64, generator=_gen())},
+    "lab.batch_norm_network.BatchNormNetwork": lambda: {"layer_dims": [4, 3, 3], "batch_norm": True,
+                                                        "generator": _gen()},
+    "lab.batch_norm_network.TorchBatchNormNetwork": lambda: {"layer_dims": [4, 3, 3], "batch_norm": True,
+                                                             "generator": _gen()},
+    "lab.batch_norm_network.BatchNormTraining": lambda: {"network": _bn_network(), "data": _bn_data()},
+    "lab.batch_norm_network.compare_statistics": lambda: {"network": _bn_network(), "X": _bn_data().X_dev,
+                                                          "Y": _bn_data().Y_dev},
+    "lab.batch_norm_network.epoch_steps": lambda: {"m": 10},
+    "lab.batch_norm_network.make_network": lambda: {"n_x": 4, "n_y": 3, "batch_norm": True},
+    "lab.batch_norm_network.network_dims": lambda: {"n_x": 4, "n_y": 3},
+    "lab.batch_norm_network.unit_history": lambda: {"snapshots": _bn_snapshots()},
     "lab.softmax.softmax_with_temperature": lambda: {"z": torch.tensor([1.0, 2.0])},
     "lab.softmax.compare_softmax": lambda: {"logits": [1.0, 2.0]},
     "lab.softmax.layer_dims": lambda: {"n_x": 2, "n_y": 3},
@@ -334,7 +377,43 @@ BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.yolo.window_crops": lambda: {"images": torch.rand(1, 3, 32, 32), "window_sizes": (16,)},
     "lab.yolo.compare_sliding_windows": lambda: {"model": _tiny_yolo(), "image": torch.rand(1, 3, 32, 32),
                                                  "window_sizes": (16,), "repeats": 1},
+    "lab.cnn_architectures.Conv": lambda: {"name": "conv", "filters": 2, "f": 3},
+    "lab.cnn_architectures.Pool": lambda: {"name": "pool", "f": 2, "stride": 2},
+    "lab.cnn_architectures.FC": lambda: {"name": "fc", "units": 3},
+    "lab.cnn_architectures.Bottleneck": lambda: {"name": "res", "width": 2},
+    "lab.lenet.LeNetTraining": lambda: {"data": _digit_images(), "batch_size": 4},
+    "lab.lenet.initialize": lambda: {"model": _lenet_module(), "generator": _gen()},
+    "lab.residual.DeepMLP": lambda: {"num_layers": 4, "hidden_units": 3, "residual": True, "generator": _gen()},
+    "lab.residual.DeepMLPTraining": lambda: {"model": _deep_mlp(), "data": _digit_split(), "batch_size": 4},
+    "lab.residual.make_pair": lambda: {"num_layers": 4, "hidden_units": 3},
+    "lab.residual.layer_norms": lambda: {"grad_norms": {"W1": [1.0, 2.0]}, "num_layers": 4},
 }
+
+
+def _digit_images():
+    from lab.lenet import DigitImages
+
+    X, Y = torch.rand(8, 1, 32, 32, generator=_gen()), torch.arange(8) % 3
+    return DigitImages(X, Y, X, Y, X, Y)
+
+
+def _lenet_module():
+    from lab.cnn_architectures import build_module, lenet5
+
+    return build_module(lenet5(), device="cpu")
+
+
+def _deep_mlp():
+    from lab.residual import DeepMLP
+
+    return DeepMLP(4, 3, True, generator=_gen())
+
+
+def _digit_split():
+    from lab.data.split import ThreeWaySplit
+
+    X, Y = torch.rand(64, 16, generator=_gen()), (torch.arange(16) % 10).reshape(1, 16)
+    return ThreeWaySplit(X, Y, X, Y, X, Y, class_names=tuple("0123456789"))
 
 
 def _surface_module():

@@ -4,8 +4,7 @@ plotly ≥ 6 makes `FigureWidget` an anywidget whose `_esm` trait holds the whol
 and evaluates its own copy: 8 figures cost ~40 MB of websocket traffic and 8 evaluations of plotly.js (~11 s
 before notebook 01 was interactive on 2 cores). `install()` gives every FigureWidget a small loader instead
 (`js/figure_loader.js`), and the kernel's first figure creates one hidden carrier widget holding the bundle
-(`js/bundle_carrier.js`), which a page asks for the code once it has restored its widgets; the loader waits for
-the carrier's module, shared through `globalThis` for the page.
+(`js/bundle_carrier.js`); the loader waits for the carrier's module, shared through `globalThis` for the page.
 
 The loader also keeps figures alive on slow machines: anywidget drops every message to a model whose
 initialization took over 2 s, which a 5 MB bundle can on 2 busy cores (the figure then never updates).
@@ -39,6 +38,7 @@ def install() -> bool:
     try:
         import anywidget
         import plotly
+        import traitlets
         from plotly.basewidget import BaseFigureWidget
     except ImportError:  # no anywidget: plotly's FigureWidget is unusable anyway
         return False
@@ -47,21 +47,11 @@ def install() -> bool:
     source = str(BaseFigureWidget._esm)
     slot = _script("bundle_slot.js").replace("KEY_NAME", json.dumps(bundle_key(source, plotly.__version__)))
 
-    code = source.encode("utf-8")
-
     class PlotlyBundle(anywidget.AnyWidget):
-        """Never displayed: carries plotly's widget code to every page that connects to this kernel. The code is
-        sent when a page asks for it, as a binary buffer, not kept in the widget's state (see bundle_carrier.js)."""
+        """Never displayed: carries plotly's widget code to every page that connects to this kernel."""
 
         _esm = slot + _script("bundle_carrier.js")
-
-        def __init__(self):
-            super().__init__()
-            self.on_msg(self._answer)
-
-        def _answer(self, _widget, content, _buffers) -> None:
-            if isinstance(content, dict) and content.get("request") == "bundle":
-                self.send({"bundle": len(code)}, buffers=[code])
+        bundle = traitlets.Unicode(source).tag(sync=True)
 
     carrier: list[PlotlyBundle] = []
     original_init = BaseFigureWidget.__init__

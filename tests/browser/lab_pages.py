@@ -169,7 +169,7 @@ class KernelWidgets:
 # whatever the page shows, the kernel message behind it has been counted here first.
 #
 # Why not read the frames from outside the page: Chromium's DevTools `Network.webSocketFrameReceived` for the
-# ~5 MB `update_states` of a Voilà page (every model, and then plotly's bundle too, ~7 MB base64) reached the
+# ~5 MB `update_states` of a Voilà page (every model plus plotly's bundle, base64-encoded to ~7 MB) reached the
 # test 0.5–2.8 s after the page's own JavaScript had it, and later than console messages the page sent after
 # it; the page's widgets were often drawn before that, and `wait_for_widgets` then saw "none expected".
 RECORDER_JS = r"""

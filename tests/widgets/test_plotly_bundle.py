@@ -56,28 +56,3 @@ def test_the_javascript_ships_in_the_wheel(tmp_path):
     for script in ("bundle_carrier.js", "bundle_slot.js", "figure_loader.js"):
         assert f"widgets/js/{script}" in names
     assert "widgets/dashboards/__init__.py" in names and "lab/data/__init__.py" in names
-
-
-def carrier_of_a_new_kernel():
-    """The carrier a kernel's first figure creates (the module keeps it in the patched __init__'s closure)."""
-    from ipywidgets.widgets.widget import _instances
-
-    go.FigureWidget()
-    carriers = [w for w in _instances.values() if type(w).__name__ == "PlotlyBundle"]
-    assert carriers, "no carrier widget"
-    return carriers[-1]
-
-
-def test_the_bundle_is_sent_on_request_as_a_buffer_not_kept_in_the_state():
-    """The state every page restores first stays small; the code comes back once a page asks for it."""
-    carrier = carrier_of_a_new_kernel()
-    state = carrier.get_state()
-    assert len(str(state)) < 20_000, "the 5 MB bundle must not be part of the widget state"
-    sent = []
-    carrier.send = lambda content, buffers=None: sent.append((content, buffers))
-    carrier._handle_msg({"content": {"data": {"method": "custom", "content": {"request": "other"}}}, "buffers": []})
-    assert sent == []
-    carrier._handle_msg({"content": {"data": {"method": "custom", "content": {"request": "bundle"}}}, "buffers": []})
-    (content, buffers), = sent
-    assert len(buffers[0]) > 1_000_000 and b"plotly" in buffers[0][:100_000]  # plotly's own widget code
-    assert content == {"bundle": len(buffers[0])}
