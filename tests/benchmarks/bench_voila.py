@@ -7,11 +7,12 @@
     notebook, median of --loads loads in fresh browser contexts (a first visit each time);
 (b) control → updated plot for the views that don't train (VIEW_CASES: 01's photo, sigmoid and direction,
     02's graph and ε, 03's z, 06's dev shift, 10's logits and temperature, 12's filter editor, 14's IoU explorer
-    and NMS thresholds, 09's unit and seed, 17's sequence length and init factor), p50/p95 over --moves real key
+    and NMS thresholds, 09's unit and seed, 13's 1 × 1 sliders and dev digit, 17's sequence length and init
+    factor), p50/p95 over --moves real key
     presses, timed in the page from the keydown to the first change of the dashboard's plots; a bare one-slider
     + one-FigureWidget notebook gives the floor;
 (c) a change that starts training → the first point of the new run on its plot (TRAINING_CASES: 01, 03, 04,
-    05, 06, 07, 09, 10, 14, 17, 18), --runs changes each, every run stopped with its dashboard's Stop button before
+    05, 06, 07, 09, 10, 13, 14, 17, 18), --runs changes each, every run stopped with its dashboard's Stop button before
     the next;
 (d) the kernel's peak memory (VmHWM of the kernel process) per notebook.
 
@@ -77,6 +78,9 @@ VIEW_CASES = [
     Case("10_softmax_multiclass.ipynb", "Temperature T", "Probabilities a = softmax"),
     Case("09_batch_normalization.ipynb", "Unit j of the first hidden layer"),
     Case("09_batch_normalization.ipynb", "Seed (which digits, which weights)"),
+    Case("13_cnn_architectures.ipynb", "Input channels n_C", "Multiplications:"),
+    Case("13_cnn_architectures.ipynb", "Filter size f", "Multiplications:"),
+    Case("13_cnn_architectures.ipynb", "Dev digit #", "Layer 1: 6 feature maps"),
     Case("17_sequence_models.ipynb", "Sequence length T", "How much of the last step's gradient"),
     Case("17_sequence_models.ipynb", "Init factor", "How much of the last step's gradient"),
 ]
@@ -91,6 +95,8 @@ TRAINING_CASES = [
     Case("06_input_normalization.ipynb", "Step size f (α = f / L)", "Cost J while training"),
     Case("10_softmax_multiclass.ipynb", "Learning rate α", "Cost J on the training digits"),
     Case("09_batch_normalization.ipynb", "Learning rate α", "Cost J on the training digits"),
+    Case("13_cnn_architectures.ipynb", "Learning rate α", "Cost J on the training digits (runs overlaid"),
+    Case("13_cnn_architectures.ipynb", "Layers L", "Cost J on the training digits: plain vs residual"),
     Case("17_sequence_models.ipynb", "Distance T", "Cost J (cross-entropy) of each cell"),
     Case("17_sequence_models.ipynb", "Learning rate α", "Cost per letter on the training names"),
 ]
