@@ -34,7 +34,7 @@ CELL_KINDS = ("rnn", "gru", "lstm", "gru_course")
 CELL_NAMES = {"rnn": "plain RNN", "gru": "GRU", "lstm": "LSTM", "gru_course": "GRU (course's form)"}
 
 register(
-    Param("cell", "Cell", "The recurrent unit: a plain RNN (tanh), a GRU (reset and update gates) or an LSTM "
+    Param("rnn_cell", "Cell", "The recurrent unit: a plain RNN (tanh), a GRU (reset and update gates) or an LSTM "
           "(update, forget and output gates, and a memory cell c).", "gru", options=CELL_KINDS),
     Param("sequence_length", "Sequence length T", "Number of time steps the gradient flows back through.",
           50, low=1, high=1000, step=1, integer=True, ui_high=200),
@@ -206,7 +206,7 @@ def make_cell(kind: str, input_size: int, hidden_size: int, *, init_factor: floa
               seed: int = 0, device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> _Cell:
     """A cell of `kind` ("rnn", "gru", "lstm" or "gru_course") with torch's initialisation times `init_factor`
     and `gate_bias` added to its memory gate (see `open_memory_gate`), reproducible from `seed`."""
-    kind = validate("cell", kind)
+    kind = validate("rnn_cell", kind)
     factor = validate("rnn_init_factor", init_factor)
     gate_bias = validate("gate_bias", gate_bias)
     hidden_size = validate("rnn_hidden_units", hidden_size)

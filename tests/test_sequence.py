@@ -140,7 +140,7 @@ def test_make_cell_is_reproducible_and_scales_with_the_factor():
     big = make_cell("gru", 3, 8, seed=4, init_factor=3.0)
     torch.testing.assert_close(big.weight_hh, 3 * a.weight_hh)
     assert a.weight_hh.abs().max() <= 1 / math.sqrt(8)
-    with pytest.raises(ValueError, match="'cell'"):
+    with pytest.raises(ValueError, match="'rnn_cell'"):
         make_cell("transformer", 3, 8)
 
 

@@ -37,7 +37,7 @@ def gradient_view(repeats: int) -> None:
 
     print("Gradients through time: kernel time of one change (ms)")
     dashboard = gradients_through_time_dashboard()
-    moves = {"cell": ["rnn", "lstm", "gru_course", "gru"], "sequence_length": [150, 120, 180, 200],
+    moves = {"rnn_cell": ["rnn", "lstm", "gru_course", "gru"], "sequence_length": [150, 120, 180, 200],
              "rnn_init_factor": [0.5, 3.0, 5.0, 1.0], "gate_bias": [2.0, 4.0, 6.0, 0.0],
              "clip_norm": [1.0, 5.0, 10.0, 0.0]}
     dashboard.controls["sequence_length"].value = 200  # the longest the slider offers: the slowest redraw

@@ -36,7 +36,7 @@ TRAINED_CELLS = ("rnn", "gru", "lstm")  # the three the recall task compares
 
 def gradient_label(config: dict) -> str:
     """'GRU · T=100 · factor 1 · bias 0'."""
-    return (f"{CELL_NAMES[config['cell']]} · T={config['sequence_length']} · factor {config['rnn_init_factor']:.2g}"
+    return (f"{CELL_NAMES[config['rnn_cell']]} · T={config['sequence_length']} · factor {config['rnn_init_factor']:.2g}"
             f" · bias {config['gate_bias']:g}")
 
 
@@ -72,7 +72,7 @@ def describe_gradients(result: GradientsThroughTime, clip: float) -> str:
 def gradients_through_time_dashboard() -> Dashboard:
     """Cell, T, init factor, memory gate bias and clip threshold → ‖∂L/∂a⟨t⟩‖ for t = 1 … T of one backward pass
     (loss on the last step only; for the LSTM ‖∂L/∂c⟨t⟩‖ too), on a log axis; the latest curves stay overlaid."""
-    controls = {"cell": control("cell"), "sequence_length": control("sequence_length", value=100, low=2),
+    controls = {"rnn_cell": control("rnn_cell"), "sequence_length": control("sequence_length", value=100, low=2),
                 "rnn_init_factor": control("rnn_init_factor"), "gate_bias": control("gate_bias"),
                 "clip_norm": control("clip_norm")}
     curves = CostCurves("How much of the last step's gradient reaches step t: ‖∂L/∂a⟨t⟩‖", x_title="time step t",
@@ -81,7 +81,7 @@ def gradients_through_time_dashboard() -> Dashboard:
 
     def show(*_) -> None:
         config = {name: widget.value for name, widget in controls.items()}
-        result = gradients_through_time(config["cell"], config["sequence_length"], config["rnn_init_factor"],
+        result = gradients_through_time(config["rnn_cell"], config["sequence_length"], config["rnn_init_factor"],
                                         gate_bias=config["gate_bias"], clip_norm=config["clip_norm"])
         label, steps = gradient_label(config), list(range(1, len(result.norms) + 1))
         current = {label}
@@ -108,7 +108,7 @@ def gradients_through_time_dashboard() -> Dashboard:
         text.value = describe_gradients(result, config["clip_norm"])
 
     redraw_on(list(controls.values()), show, text)
-    return Dashboard([W.HBox([W.VBox([controls["cell"], controls["sequence_length"], controls["rnn_init_factor"]]),
+    return Dashboard([W.HBox([W.VBox([controls["rnn_cell"], controls["sequence_length"], controls["rnn_init_factor"]]),
                               W.VBox([controls["gate_bias"], controls["clip_norm"]])]), text, curves.figure],
                      controls=controls, figures={"gradients": curves.figure}, readout=text)
 
@@ -224,7 +224,7 @@ SAMPLES_SHOWN = 12  # names drawn each time
 def name_label(config: dict) -> str:
     """'GRU · 64 units · α=0.01 · batch 64 · surnames' (and ' · clip 1' when clipping)."""
     clip = f" · clip {config['clip_norm']:g}" if config["clip_norm"] else ""
-    return (f"{CELL_NAMES[config['cell']]} · {config['rnn_hidden_units']} units · α={config['lr']:.2g} · "
+    return (f"{CELL_NAMES[config['rnn_cell']]} · {config['rnn_hidden_units']} units · α={config['lr']:.2g} · "
             f"batch {config['batch_size']}{clip} · {config['name_list'].replace('_', ' ')}")
 
 
@@ -300,7 +300,7 @@ def name_model_dashboard() -> Dashboard:
     names: its cost per letter, samples every 250 steps, and (instant) samples at any temperature and the
     next-letter probabilities of a typed prefix."""
     device = lab_device()
-    controls = {"name_list": control("name_list"), "cell": control("cell"),
+    controls = {"name_list": control("name_list"), "rnn_cell": control("rnn_cell"),
                 "rnn_hidden_units": control("rnn_hidden_units", value=64), "lr": control("lr", value=0.01, high=1.0),
                 "batch_size": control("batch_size", value=64, high=512), "name_steps": control("name_steps"),
                 "clip_norm": control("clip_norm")}
@@ -308,7 +308,7 @@ def name_model_dashboard() -> Dashboard:
 
     def work(run: Run, cancel: threading.Event) -> Iterator[Event]:
         c = run.config
-        run.model = NameTraining(c["cell"], names=c["name_list"], hidden_size=c["rnn_hidden_units"], lr=c["lr"],
+        run.model = NameTraining(c["rnn_cell"], names=c["name_list"], hidden_size=c["rnn_hidden_units"], lr=c["lr"],
                                  batch_size=c["batch_size"], clip_norm=c["clip_norm"], seed=c["seed"], device=device)
         yield from train(run.model, c["name_steps"], eval_every=250, cancel=cancel)
 

@@ -27,7 +27,7 @@ def test_the_starting_gru_curve_is_drawn_at_load():
 
 
 @pytest.mark.parametrize("name, value, label", [
-    ("cell", "rnn", "plain RNN · T=100 · factor 1 · bias 0"),
+    ("rnn_cell", "rnn", "plain RNN · T=100 · factor 1 · bias 0"),
     ("sequence_length", 200, "GRU · T=200 · factor 1 · bias 0"),
     ("rnn_init_factor", 3.0, "GRU · T=100 · factor 3 · bias 0"),
     ("gate_bias", 4.0, "GRU · T=100 · factor 1 · bias 4"),
@@ -37,15 +37,15 @@ def test_each_control_adds_its_curve_beside_the_last(name, value, label):
     dashboard.controls[name].value = value
     drawn = curves(dashboard)
     assert list(drawn)[-1] == label and len(drawn) == 2
-    config = {"cell": "gru", "sequence_length": 100, "rnn_init_factor": 1.0, "gate_bias": 0.0, name: value}
-    expected = gradients_through_time(config["cell"], config["sequence_length"], config["rnn_init_factor"],
+    config = {"rnn_cell": "gru", "sequence_length": 100, "rnn_init_factor": 1.0, "gate_bias": 0.0, name: value}
+    expected = gradients_through_time(config["rnn_cell"], config["sequence_length"], config["rnn_init_factor"],
                                       gate_bias=config["gate_bias"]).norms
     assert drawn[label] == pytest.approx(expected)
 
 
 def test_an_exploding_rnn_is_named_and_clipping_shifts_it_down_without_changing_its_shape():
     dashboard = gradients_through_time_dashboard()
-    dashboard.controls["cell"].value = "rnn"
+    dashboard.controls["rnn_cell"].value = "rnn"
     dashboard.controls["rnn_init_factor"].value = 5.0
     assert "exploding" in dashboard.readout.value
     dashboard.controls["clip_norm"].value = 5.0
@@ -59,7 +59,7 @@ def test_an_exploding_rnn_is_named_and_clipping_shifts_it_down_without_changing_
 
 def test_the_lstm_shows_its_memory_path_and_an_open_gate_keeps_the_signal_on_it():
     dashboard = gradients_through_time_dashboard()
-    dashboard.controls["cell"].value = "lstm"
+    dashboard.controls["rnn_cell"].value = "lstm"
     assert "along its memory cell" in dashboard.readout.value and "vanishing" in dashboard.readout.value
     dashboard.controls["gate_bias"].value = 4.0
     memory = dashboard.figures["gradients"].data[-1]
