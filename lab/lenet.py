@@ -21,7 +21,7 @@ from lab.cnn_architectures import build_module, lenet5
 from lab.data.digits import load_digits_multiclass
 from lab.data.split import ThreeWaySplit
 from lab.initialization import init_std
-from lab.minibatch import check_batch_size, num_mini_batches
+from lab.minibatch import EpochBatches, check_batch_size, num_mini_batches
 from lab.optimizers import Adam
 from lab.params import validate
 from lab.seeding import make_generator
@@ -104,15 +104,12 @@ class LeNetTraining:
         self.evaluations: list[tuple[float, dict[str, float]]] = []
         self.evaluation_seconds: list[float] = []  # wall time from the first step to each evaluation
         self._started: float | None = None
-        self._order: list[torch.Tensor] = []
+        self.batches = EpochBatches(m, self.batch_size, self.generator, self.data.X_train.device)
 
     def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         if self._started is None:
             self._started = time.perf_counter()
-        if not self._order:  # a new epoch, a new order
-            order = torch.randperm(self.data.X_train.shape[0], generator=self.generator).to(self.data.X_train.device)
-            self._order = list(order.split(self.batch_size))[::-1]  # popped from the end
-        batch = self._order.pop()
+        batch = self.batches.next_batch()
         X, Y = self.data.X_train[batch], self.data.Y_train[batch]  # (b, 1, 32, 32), (b,)
         self.model.train()
         cost = F.cross_entropy(self.model(X), Y)

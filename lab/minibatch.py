@@ -43,3 +43,19 @@ def random_mini_batches(X: torch.Tensor, Y: torch.Tensor, batch_size: int, gener
     order = torch.randperm(m, generator=generator).to(X.device)  # (m,): a fresh shuffle each epoch
     X_shuffled, Y_shuffled = X[:, order], Y[..., order]  # (n, m), (k, m)
     return [(X_shuffled[:, i:i + batch_size], Y_shuffled[..., i:i + batch_size]) for i in range(0, m, batch_size)]
+
+
+class EpochBatches:
+    """Row indices of one mini-batch at a time, in a fresh random order every epoch (for data with one example
+    per row, as torch.nn models take it). `next_batch()` never runs dry: an epoch ends, the next one starts."""
+
+    def __init__(self, m: int, batch_size: int, generator: torch.Generator, device: torch.device | str = "cpu"):
+        self.m, self.batch_size = m, check_batch_size(batch_size, m)
+        self.generator, self.device = generator, device
+        self._left: list[torch.Tensor] = []
+
+    def next_batch(self) -> torch.Tensor:
+        if not self._left:  # a new epoch, a new order
+            order = torch.randperm(self.m, generator=self.generator).to(self.device)
+            self._left = list(order.split(self.batch_size))[::-1]  # popped from the end
+        return self._left.pop()

@@ -28,7 +28,7 @@ import torch.nn.functional as F
 
 from lab.data.digits import load_digits_multiclass
 from lab.data.split import ThreeWaySplit
-from lab.minibatch import check_batch_size, num_mini_batches
+from lab.minibatch import EpochBatches, check_batch_size, num_mini_batches
 from lab.optimizers import Adam
 from lab.params import Param, register, validate
 from lab.seeding import make_generator
@@ -151,13 +151,10 @@ class DeepMLPTraining:
         for k, layer in enumerate(model.layers, start=1):
             self.names[layer.weight], self.names[layer.bias] = f"W{k}", f"b{k}"
         self.steps_done = 0
-        self._order: list[torch.Tensor] = []
+        self.batches = EpochBatches(m, self.batch_size, self.generator, self.X_train.device)
 
     def step(self) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
-        if not self._order:  # a new epoch, a new order
-            order = torch.randperm(self.X_train.shape[0], generator=self.generator).to(self.X_train.device)
-            self._order = list(order.split(self.batch_size))[::-1]  # popped from the end
-        batch = self._order.pop()
+        batch = self.batches.next_batch()
         cost = F.cross_entropy(self.model(self.X_train[batch]), self.Y_train[batch])
         self.optimizer.zero_grad()
         cost.backward()

@@ -247,6 +247,7 @@ def _bn_tensors() -> dict:
 
 
 BUILDERS: dict[str, Callable[[], dict]] = {
+    "lab.minibatch.EpochBatches": lambda: {"m": 10, "generator": _gen()},
     "lab.sequence.make_cell": lambda: {"kind": "gru", "input_size": 2, "hidden_size": 3},
     "lab.sequence.gradients_through_time": lambda: {"kind": "lstm", "length": 3},
     "lab.recall_task.recall_batch": lambda: {"distance": 2, "batch": 3, "generator": _gen()},

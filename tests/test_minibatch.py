@@ -58,3 +58,14 @@ def test_x_and_y_must_have_the_same_number_of_examples():
     X, _ = data()
     with pytest.raises(ValueError, match="same number of columns m. Got 10 and 9 instead"):
         random_mini_batches(X, torch.zeros(1, 9), 2, make_generator(0))
+
+
+def test_epoch_batches_cover_every_row_once_per_epoch_in_a_new_order():
+    from lab.minibatch import EpochBatches
+
+    batches = EpochBatches(10, 4, torch.Generator().manual_seed(0))
+    epochs = [[batches.next_batch() for _ in range(3)] for _ in range(2)]
+    for epoch in epochs:
+        assert [len(b) for b in epoch] == [4, 4, 2]
+        assert sorted(torch.cat(epoch).tolist()) == list(range(10))
+    assert torch.cat(epochs[0]).tolist() != torch.cat(epochs[1]).tolist()
