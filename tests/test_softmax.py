@@ -349,7 +349,15 @@ def test_dead_units_are_the_hidden_units_silent_on_every_example():
 
 
 def test_too_big_a_step_kills_the_hidden_units(digits):
-    """α = 2 with 64 hidden units: the first steps push almost every unit below zero for all digits."""
-    task = SoftmaxTraining(make_network("by_hand", 64, 64, 10), digits, lr=2.0, batch_size=64)
-    done = list(train(task, 10 * task.steps_per_epoch))[-1]
-    assert dead_units(task.network, digits.X_train) > 50 and done.metrics["dev_accuracy"] < 0.2
+    """α = 2 with 64 hidden units: the first steps push almost every unit below zero for all digits, while α = 0.5
+    keeps nearly all of them. How well the few survivors still classify is chaotic at α = 2 (0.10–0.45 across seeds
+    and thread counts, because summation order changes the path), so the accuracy check is a wide margin."""
+    def trained(lr):
+        task = SoftmaxTraining(make_network("by_hand", 64, 64, 10), digits, lr=lr, batch_size=64)
+        return task, list(train(task, 10 * task.steps_per_epoch))[-1]
+
+    too_big, too_big_done = trained(2.0)
+    fine, fine_done = trained(0.5)
+    assert dead_units(too_big.network, digits.X_train) > 50
+    assert dead_units(fine.network, digits.X_train) <= 5
+    assert too_big_done.metrics["dev_accuracy"] < fine_done.metrics["dev_accuracy"] - 0.4
