@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import time
+from pathlib import Path
 
 # Counts of what rendered, by the same names as `KernelWidgets.counts` (plus root views and drawn plots).
 DOM_COUNTS_JS = """() => ({
@@ -129,8 +130,20 @@ def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
             sockets = snapshot["sockets"] or ["none: the page never connected to a kernel"]
             what = f"still lacks {'; '.join(missing)}" if missing else "never held still for a second"
             raise AssertionError(f"after {timeout:.0f} s the page {what}. The kernel sent {expected}; the page "
-                                 f"shows {shown}; kernel websockets: {sockets}; {describe_states(snapshot['states'])}")
+                                 f"shows {shown}; kernel websockets: {sockets}; {describe_states(snapshot['states'])}"
+                                 f"{lost_outputs()}")
         page.wait_for_timeout(200)
+
+
+SERVER_LOGS = Path(__file__).resolve().parents[2] / "test-artifacts"
+
+
+def lost_outputs() -> str:
+    """Voilà's warning that it stopped waiting for a cell's output (VoilaExecutor.iopub_timeout): the page then
+    lacks that cell's widgets although the kernel made them. Empty when no server log holds it."""
+    hits = [f"{log.name}: {line.strip()}" for log in sorted(SERVER_LOGS.glob("*.log"))
+            for line in log.read_text(errors="replace").splitlines() if "Timeout waiting for IOPub" in line]
+    return f"; the server gave up waiting for cell output: {hits[-3:]}" if hits else ""
 
 
 def slider(scope, label: str):
