@@ -281,6 +281,25 @@ BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.softmax.TorchSoftmaxNetwork": lambda: {"n_x": 2, "n_y": 3, "generator": _gen()},
     "lab.softmax.make_network": lambda: {"implementation": "by_hand", "n_x": 2, "n_h": 0, "n_y": 3},
     "lab.softmax.SoftmaxTraining": _softmax_training,
+    # lab 16, neural style transfer
+    "lab.style_transfer.total_cost": lambda: {"j_content": torch.tensor(1.0), "j_style": torch.tensor(2.0)},
+    # lab 11, ML strategy
+    "lab.data.shifted_digits.blur_images": lambda: {"images": torch.rand(2, 8, 8, generator=_gen())},
+    "lab.data.shifted_digits.distort": lambda: {"X": torch.rand(64, 3, generator=_gen()), "generator": _gen()},
+    "lab.data_mismatch.error_table": lambda: {"network": __import__("lab.softmax").softmax.make_network(
+        "torch_autograd", 64, 0, 10), "data": __import__("lab.data.shifted_digits").data.shifted_digits
+        .load_mismatched_digits()},
+    "lab.data_mismatch.with_human_level": lambda: {"table": __import__("lab.data_mismatch").data_mismatch
+                                                   .ErrorTable(0.0, 0.1, 0.2, 0.3, 0.3)},
+    "lab.metrics.best_within_limit": lambda: {"candidates": [
+        __import__("lab.metrics").metrics.Candidate("a", 0.9, 1.0)]},
+    "lab.metrics.binary_scores": lambda: {"scores": torch.tensor([0.2, 0.8]), "y": torch.tensor([0.0, 1.0])},
+    "lab.multitask.MultiTaskTraining": lambda: {"shared": True},
+    "lab.transfer.fine_tuning": lambda: {"mode": "last_layer", "n_h": 4},
+    "lab.transfer.start_network": lambda: {"mode": "last_layer", "n_h": 4},
+    "lab.transfer.FineTuning": lambda: {"network": __import__("lab.softmax").softmax.make_network(
+        "torch_autograd", 64, 4, 5), "X": torch.rand(64, 3), "Y": torch.tensor([[0, 1, 2]]),
+        "X_eval": torch.rand(64, 2), "Y_eval": torch.tensor([[3, 4]])},
     "lab.shallow_network.ShallowNetwork": lambda: {"n_x": 2, "n_h": 3, "generator": _gen()},
     "lab.shallow_network.TorchShallowNetwork": lambda: {"n_x": 2, "n_h": 3, "generator": _gen()},
     "lab.shallow_network.ShallowNetworkTask": lambda: {"network": _shallow(), "X": torch.rand(2, 4, generator=_gen()),
@@ -388,7 +407,25 @@ BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.residual.DeepMLPTraining": lambda: {"model": _deep_mlp(), "data": _digit_split(), "batch_size": 4},
     "lab.residual.make_pair": lambda: {"num_layers": 4, "hidden_units": 3},
     "lab.residual.layer_norms": lambda: {"grad_norms": {"W1": [1.0, 2.0]}, "num_layers": 4},
+    "lab.face_verification.triplet_loss": lambda: _triplet(),
+    "lab.face_verification.triplet_loss_grads": lambda: _triplet(),
+    "lab.face_verification.verify_pairs": lambda: {"distances": torch.tensor([0.1, 0.5, 1.0, 2.0]),
+                                                   "same": torch.tensor([True, True, False, False])},
+    "lab.face_verification.triplet_distances": lambda: _face_judgement(),
+    "lab.face_verification.collapse_text": lambda: {"spread": 0.01},
 }
+
+
+def _triplet() -> dict:
+    a, p, n = torch.rand(3, 4, 2, generator=_gen())
+    return {"anchor": a, "positive": p, "negative": n}
+
+
+def _face_judgement() -> dict:
+    from lab.face_verification import digit_test_sets, judge
+
+    test = digit_test_sets()["unseen"]
+    return {"judgement": judge(torch.nn.functional.normalize(test.X, dim=-1), test), "test": test, "index": 0}
 
 
 def _digit_images():

@@ -74,3 +74,32 @@ def background_photos(names: tuple[str, ...] = PHOTOS, short_side: int = 128) ->
         photos.append(torch.nn.functional.interpolate(image, size=size, mode="bilinear", antialias=True,
                                                       align_corners=False)[0])
     return tuple(photos)
+
+
+# More of scikit-image's colour pictures (all shipped with it, none downloaded): a stained tissue sample, the Hubble
+# deep field, a rocket launch and a retina. They are style images and content photos for style transfer (lab 16).
+COLOUR_PHOTOS = PHOTOS + ("immunohistochemistry", "hubble_deep_field", "rocket", "retina")
+
+
+@functools.lru_cache(maxsize=16)
+def _load_colour_photo(name: str, max_side: int) -> torch.Tensor:
+    image = _rgb(name)  # (H, W) or (H, W, 3)
+    image = image[..., None].expand(*image.shape, 3) if image.dim() == 2 else image[..., :3]
+    image = image.permute(2, 0, 1)[None]  # (1, 3, H, W)
+    h, w = image.shape[-2:]
+    scale = min(1.0, max_side / max(h, w))
+    if scale < 1.0:
+        size = (round(h * scale), round(w * scale))
+        image = torch.nn.functional.interpolate(image, size=size, mode="bilinear", antialias=True)
+    return image[0].clamp(0.0, 1.0).contiguous()
+
+
+def load_colour_photo(name: str = "chelsea", max_side: int = 160) -> torch.Tensor:
+    """A real scikit-image picture in colour, (3, H, W) floats in [0, 1], its long side at most `max_side` pixels.
+
+    `name` is one of COLOUR_PHOTOS; grey pictures get three equal channels. Cached; the caller gets a copy.
+    """
+    if name not in COLOUR_PHOTOS:
+        raise ValueError(f"The 'name' parameter must be one of {list(COLOUR_PHOTOS)}. Got {name!r} instead.")
+    _check_side("max_side", max_side)
+    return _load_colour_photo(name, max_side).clone()

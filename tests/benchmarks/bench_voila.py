@@ -81,6 +81,8 @@ VIEW_CASES = [
     Case("13_cnn_architectures.ipynb", "Input channels n_C", "Multiplications:"),
     Case("13_cnn_architectures.ipynb", "Filter size f", "Multiplications:"),
     Case("13_cnn_architectures.ipynb", "Dev digit #", "Layer 1: 6 feature maps"),
+    Case("15_face_verification.ipynb", "Threshold τ", "ROC curve"),
+    Case("15_face_verification.ipynb", "Triplet shown", "Embeddings of"),
     Case("17_sequence_models.ipynb", "Sequence length T", "How much of the last step's gradient"),
     Case("17_sequence_models.ipynb", "Init factor", "How much of the last step's gradient"),
 ]
@@ -97,6 +99,14 @@ TRAINING_CASES = [
     Case("09_batch_normalization.ipynb", "Learning rate α", "Cost J on the training digits"),
     Case("13_cnn_architectures.ipynb", "Learning rate α", "Cost J on the training digits (runs overlaid"),
     Case("13_cnn_architectures.ipynb", "Layers L", "Cost J on the training digits: plain vs residual"),
+    Case("08_hyperparameter_search.ipynb", "Train", "Dev error of every finished trial"),
+    Case("11_ml_strategy.ipynb", "Hidden units (0 = softmax regression)", "Cost J of the 'is it a 9?' classifier"),
+    Case("11_ml_strategy.ipynb", "Dev/test noise σ", "Cost J on the clean training digits"),
+    Case("11_ml_strategy.ipynb", "Labelled 5–9 examples n", "Cost J while pre-training and fine-tuning"),
+    Case("11_ml_strategy.ipynb", "Share of labels missing", "Cost J (summed over the labels present)"),
+    Case("15_face_verification.ipynb", "Margin α", "Triplet loss per triplet"),
+    Case("16_neural_style_transfer.ipynb", "Learning rate (Adam step on the pixels)", "Cost J of each run"),
+    Case("16_neural_style_transfer.ipynb", "Image size (pixels, long side)", "J and its two parts"),
     Case("17_sequence_models.ipynb", "Distance T", "Cost J (cross-entropy) of each cell"),
     Case("17_sequence_models.ipynb", "Learning rate α", "Cost per letter on the training names"),
 ]
@@ -236,7 +246,7 @@ def dashboard_of(page, case: Case):
         board = boards.filter(has=page.locator(".widget-gridbox input")).first
         return board, board.locator(".widget-gridbox input").first
     if case.control == "Train":
-        train = re.compile(r"^\s*Train\s*$")
+        train = re.compile(r"^\s*(Train|Start search)\s*$")
         board = boards.filter(has=page.locator("button", has_text=train)).first
         return board, board.locator("button", has_text=train)
     label = page.locator("label.widget-label", has_text=re.compile(rf"^\s*{re.escape(case.control)}\s*$"))
