@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import threading
 import time
+import urllib.request
 from concurrent import futures
 
 import pytest
@@ -107,7 +108,9 @@ def test_dask_local_cluster_gives_the_local_pools_results(local_results):
     started = time.perf_counter()
     backend = open_backend(BackendChoice("dask_local", 2))
     try:
-        assert backend.workers == 2 and backend.dashboard_link.startswith("http")
+        assert backend.workers == 2
+        with urllib.request.urlopen(backend.dashboard_link, timeout=20) as page:  # the link the dashboard shows
+            assert page.status == 200 and b"Dask" in page.read()
         dask_results = list(run_trials(QUICK, CONFIGS, backend.executor))
     finally:
         backend.close()
