@@ -267,7 +267,7 @@ def hyperparameter_search_dashboard(objective=None) -> Dashboard:
                          "around the best trial so far")
     zoom_button.on_click(panel.guard(lambda _: zoom_in(controls, search, panel)))
     dashboard = panel.dashboard(W.HBox([views.scatter.figure, views.best.figure]), readout=views.summary,
-                                header=[W.HBox([zoom_button]), views.link], columns=3,
+                                header=[W.HBox([zoom_button]), views.link], columns=2,
                                 extra_controls={"zoom": zoom_button},
                                 figures={"trials": views.scatter.figure, "best": views.best.figure})
     dashboard.search, dashboard.backends = search, backends

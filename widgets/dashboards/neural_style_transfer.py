@@ -284,7 +284,7 @@ def style_transfer_dashboard() -> Dashboard:
     views.show_grams()
     views.gram_layer.observe(panel.guard(views.show_grams), names="value")
     board = panel.dashboard(views.images.widget, W.HBox([views.parts.figure, costs.figure]), views.gram_layer,
-                            views.grams.figure, readout=views.summary, columns=3, header=[vgg_download().widget],
+                            views.grams.figure, readout=views.summary, columns=2, header=[vgg_download().widget],
                             extra_controls={"gram_layer": views.gram_layer},
                             figures={"parts": views.parts.figure, "costs": costs.figure, "grams": views.grams.figure})
     board.images = views.images  # for tests and benchmarks: the pictures shown
