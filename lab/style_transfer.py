@@ -41,7 +41,8 @@ register(
           1000.0, low=0.0, high=1e7, log=True, ui_low=1.0, ui_high=1e6),
     Param("style_image_side", "Image size (pixels, long side)",
           "Long side of the generated image; the cost of a step grows with its area. Above 384 a CPU step takes "
-          "seconds, so the lab refuses it.", 128, low=32, high=384, step=16, integer=True),
+          "seconds, so the lab refuses it. Below 64 the deepest layer, after four 2 × 2 poolings, would be under 2 "
+          "pixels high for a 2:3 photo.", 128, low=64, high=384, step=16, integer=True),
     Param("style_steps", "Iterations", "Gradient steps on the image's pixels; 2,000 at most (minutes on a CPU).",
           300, low=1, high=2000, step=10, integer=True, ui_low=10),
     Param("content_layer", "Content layer", "The layer whose activations J_content compares: a shallow one keeps "

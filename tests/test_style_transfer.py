@@ -172,7 +172,7 @@ def test_a_shallow_layer_keeps_more_of_the_photo_than_a_deep_one():
     errors = {}
     for layer in ("layer 1", "layer 5"):
         task = StyleTransfer(StyleConfig(content_layer=layer, style_weight=0.0, layer_weights=(0.0,) * 5, lr=0.05,
-                                         start="noise", style_image_side=48), RandomFeatures())
+                                         start="noise", style_image_side=64), RandomFeatures())
         for _ in range(100):
             task.step()
         errors[layer] = (task.picture() - task.content).pow(2).mean().item()
@@ -185,7 +185,7 @@ def test_style_left_and_is_stylised():
 
 
 @pytest.mark.parametrize("changes, message", [
-    ({"style_image_side": 1000}, r"'style_image_side' parameter must be in the range \[32, 384\]. Got 1000"),
+    ({"style_image_side": 1000}, r"'style_image_side' parameter must be in the range \[64, 384\]. Got 1000"),
     ({"content_layer": "layer 9"}, "'content_layer' parameter must be one of"),
     ({"style_weight": -1.0}, "'style_weight' parameter must be in the range"),
     ({"layer_weights": (1.0, 1.0, 1.0, 1.0, 11.0)}, "'style_layer_weight' parameter"),
@@ -204,7 +204,7 @@ def test_too_many_iterations_are_refused_with_the_limit_named():
 
 def test_the_layer_weights_must_match_the_network():
     with pytest.raises(ValueError, match="one weight per layer"):
-        StyleTransfer(StyleConfig(style_image_side=32, layer_weights=(1.0,) * 4), RandomFeatures())
+        StyleTransfer(StyleConfig(style_image_side=64, layer_weights=(1.0,) * 4), RandomFeatures())
 
 
 def test_gram_thumbnail_block_averages_large_gram_matrices_only():

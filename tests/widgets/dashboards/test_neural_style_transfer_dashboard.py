@@ -27,7 +27,7 @@ def offline_cache(tmp_path, monkeypatch):
     nst.vgg_download.cache_clear()
 
 
-def small(dashboard, steps=20, side=48):
+def small(dashboard, steps=20, side=64):
     dashboard.controls["style_image_side"].value = side
     return run_with(dashboard, style_steps=steps)
 
@@ -83,7 +83,7 @@ def test_the_gram_layer_chooser_redraws_without_training():
 
 def test_stop_halts_within_one_step_and_keeps_the_image():
     board = style_transfer_dashboard()
-    board.controls["style_image_side"].value = 48
+    board.controls["style_image_side"].value = 64
     board.controls["style_steps"].value = 2000
     deadline = time.time() + 60
     while (board.panel.run.model is None or len(board.panel.run.model.history) < 3) and time.time() < deadline:
