@@ -24,6 +24,8 @@ class Dashboard(W.VBox):
         self.panel = panel  # the TrainingPanel of a training dashboard, else None
         for figure in self.figures.values():
             publish_state(figure)
+        if panel is not None:  # a run's pushes wait until the browser has drawn every plot of the page
+            panel.pace.watch(self.figures.values())
 
 
 def lab_device() -> torch.device:

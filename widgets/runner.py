@@ -1,9 +1,10 @@
 """Runs training in a background thread so sliders and Stop stay responsive.
 
 - Latest wins: starting a job cancels the one running; its late updates are dropped.
-- Throttled: events are handed to the dashboard in batches, about ten a second, plus at once on the
-  first step (or the first evaluation, for curves drawn from evaluations), on divergence and at the end, so a
-  new run shows its first point quickly.
+- Throttled: events are handed to the dashboard in batches, at most about ten a second and no faster than the
+  browser draws them (`ready`, see widgets/draw_pace.py), plus at once on the first step (or the first
+  evaluation, for curves drawn from evaluations), on divergence and at the end, so a new run shows its first
+  point quickly.
 - Never silent: errors, divergence and cancellation are written to the status line.
 """
 
@@ -47,9 +48,11 @@ def describe_metrics(metrics: dict[str, float]) -> str:
 
 class Runner:
     def __init__(self, status: StatusLine, on_batch: Callable[[list[Item]], None], *, device_text: str = "",
-                 interval: float = 0.1, step_name: str = "iteration", plots_evaluations: bool = False):
+                 interval: float = 0.1, step_name: str = "iteration", plots_evaluations: bool = False,
+                 ready: Callable[[], bool] = lambda: True):
         self.status, self.on_batch = status, on_batch
         self.device_text, self.interval = device_text, interval
+        self.ready = ready  # False while the browser is still drawing the last push: routine pushes wait
         # a dashboard whose live curves are drawn from evaluations (train/dev error) gets its first one at once
         self.plots_evaluations = plots_evaluations
         self.step_name = step_name  # what one step of the loop is called on screen: "iteration", "step", "epoch"
@@ -114,7 +117,7 @@ class Runner:
                 first_evaluation = self.plots_evaluations and not evaluated and isinstance(item[1], EvalEvent)
                 evaluated = evaluated or first_evaluation
                 urgent = last_push == 0.0 or first_evaluation or isinstance(item[1], (DivergedEvent, DoneEvent))
-                if urgent or time.perf_counter() - last_push >= self.interval:
+                if urgent or (time.perf_counter() - last_push >= self.interval and self.ready()):
                     self._push(job, batch)
                     batch, last_push = [], time.perf_counter()
             self._push(job, batch)

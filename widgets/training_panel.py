@@ -24,9 +24,10 @@ import torch
 
 from lab.device import describe_device
 from lab.history import RunHistory
-from lab.training import Event, StepEvent
+from lab.training import Event
 from widgets.controls import button
 from widgets.dashboard import Dashboard, device_badge
+from widgets.draw_pace import DrawPace
 from widgets.export import ExportLinks
 from widgets.guard import guarded
 from widgets.runner import Item, Runner
@@ -96,8 +97,12 @@ class TrainingPanel:
         self.status = StatusLine(idle_text or f"Move a control or press {train_text} to start.")
         device_text = device_text or describe_device(torch.device(device))
         self.badge = device_badge(device_text, device_note)  # the note explains the choice of device
+        self.pace = DrawPace()  # the dashboard's figures, watched so that pushes wait for the browser to draw
+        if costs is not None:
+            self.pace.watch([costs.figure])
         self.runner = Runner(self.status, self._on_batch, device_text=device_text, step_name=step_name,
-                             plots_evaluations=plots_evaluations)
+                             plots_evaluations=plots_evaluations, ready=self.pace.drawn)
+        self._drawn_lines: set[str] = set()  # labels of the latest run that have a line on the cost plot
         self.export = ExportLinks() if export else None
         self.buttons = {"train": button(train_text, train_tooltip, "primary"),
                         "stop": button("Stop", stop_tooltip, "warning")}
@@ -126,6 +131,7 @@ class TrainingPanel:
 
         def setup() -> None:  # the old run has lost the views by now
             self.run = run
+            self._drawn_lines = set()
             if self._on_start is not None:
                 self._on_start(run)
 
@@ -137,6 +143,7 @@ class TrainingPanel:
     def clear(self) -> None:
         if self.costs is not None:
             self.costs.clear()
+            self._drawn_lines = set()  # a run still going gets its line back at its next push
         if self._on_clear is not None:
             self._on_clear()
 
@@ -146,15 +153,19 @@ class TrainingPanel:
             history = run.histories.get(label)
             if history is None:
                 history = run.histories[label] = RunHistory(label, run.config)
-            if self.costs is not None and not history.steps and isinstance(event, StepEvent):
-                self.costs.add_run(label)  # only now: a rerun stopped before its first step keeps the old curve
             history.record(event)
         if self.costs is not None:
             for label in dict(items):
                 history = run.histories[label]
-                if history.steps:
-                    x = self._cost_x(run, history.steps) if self._cost_x else history.steps
-                    self.costs.update_run(label, x, history.costs, note="diverged" if history.diverged else "")
+                if not history.steps:  # a rerun stopped before its first step keeps the old curve
+                    continue
+                x = self._cost_x(run, history.steps) if self._cost_x else history.steps
+                note = "diverged" if history.diverged else ""
+                if label in self._drawn_lines:
+                    self.costs.update_run(label, x, history.costs, note=note)
+                else:  # the new line arrives with its first points: one redraw in the browser
+                    self.costs.add_run(label, x, history.costs, note=note)
+                    self._drawn_lines.add(label)
         if self._on_update is not None:
             self._on_update(run, items)
 

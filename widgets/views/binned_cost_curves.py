@@ -36,5 +36,5 @@ class BinnedCostCurves(CostCurves):
         super().__init__(title, **options)
         self.points_per_epoch = points_per_epoch
 
-    def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
-        super().update_run(label, *bin_means(steps, costs, self.points_per_epoch), note=note)
+    def _points(self, steps: Sequence[float], costs: Sequence[float]) -> tuple[list[float], list[float]]:
+        return bin_means(steps, costs, self.points_per_epoch)

@@ -23,27 +23,46 @@ class CostCurves:
         """The runs shown, oldest first (legend entries may carry a note such as "(diverged)")."""
         return [trace.meta for trace in self.figure.data]
 
-    def add_run(self, label: str) -> None:
-        """Start a new, empty line named `label` (a run with the same label is replaced)."""
-        with self.figure.batch_update():
-            kept = [t for t in self.figure.data if t.meta != label][-(self.max_runs - 1):]
-            if len(kept) != len(self.figure.data):
-                self.figure.data = kept
-            self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines",
-                                             line={"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5}))
-        self._colour += 1
+    def add_run(self, label: str, steps: Sequence[float] = (), costs: Sequence[float] = (), *, note: str = "") -> None:
+        """Start a new line named `label`, with its first points if given (a run with the same label is replaced).
 
-    def update_run(self, label: str, steps: Sequence[int], costs: Sequence[float], *, note: str = "") -> None:
+        The line arrives with its points in one message, so the browser draws a new run's first point in one
+        redraw; the runs it displaces are removed after it, not before.
+        """
+        x, y = self._points(steps, costs)
+        line = {"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5, **({"dash": "dot"} if note else {})}
+        self.figure.add_trace(go.Scatter(x=x, y=plottable(y), name=f"{label} ({note})" if note else label,
+                                         meta=label, mode="lines", line=line))
+        self._colour += 1
+        kept = [t for t in self.figure.data[:-1] if t.meta != label][-(self.max_runs - 1):] + [self.figure.data[-1]]
+        if len(kept) != len(self.figure.data):
+            self.figure.data = kept
+        with self.figure.batch_update():
+            self._label_axis(label, y)
+
+    def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
         """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""
         trace = self._trace(label)
+        x, y = self._points(steps, costs)
         with self.figure.batch_update():
-            trace.x, trace.y = list(steps), plottable(costs)
-            if note:
-                trace.name = f"{label} ({note})"
-                trace.line.dash = "dot"
-            if self.figure.layout.yaxis.type == "log":  # the other runs' points, and this run's new ones
-                others = [v for t in self.figure.data if t.meta != label and t.y is not None for v in t.y]
-                label_log_axis(self.figure, [*others, *costs])
+            trace.x, trace.y = x, plottable(y)
+            self._mark(trace, label, note)
+            self._label_axis(label, y)
+
+    def _points(self, steps: Sequence[float], costs: Sequence[float]) -> tuple[list[float], list[float]]:
+        """The (x, y) drawn for a run's steps and costs: all of them here; subclasses may summarise."""
+        return list(steps), list(costs)
+
+    @staticmethod
+    def _mark(trace, label: str, note: str) -> None:
+        if note:
+            trace.name = f"{label} ({note})"
+            trace.line.dash = "dot"
+
+    def _label_axis(self, label: str, costs: Sequence[float]) -> None:
+        if self.figure.layout.yaxis.type == "log":  # the other runs' points, and this run's new ones
+            others = [v for t in self.figure.data if t.meta != label and t.y is not None for v in t.y]
+            label_log_axis(self.figure, [*others, *costs])
 
     def clear(self) -> None:
         """Remove every run."""

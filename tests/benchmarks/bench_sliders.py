@@ -1,0 +1,247 @@
+"""Every slider of every lab, nudged the way a learner explores, timed in Voilà + headless Chromium (a script: it
+prints a per-slider table, never asserts).
+
+    .venv/bin/python tests/benchmarks/bench_sliders.py [--notebooks 03_....ipynb ...] [--json test-artifacts/F]
+
+For each notebook: load it once (preheated, as served), then for every visible slider on the page, in page order:
+focus its handle and press an arrow key 4 times, 250 ms apart (right, right, left, left; the other way round at the
+slider's maximum), so the slider ends where it started. Each press is timed in the page from its keydown to:
+
+- **view** (nothing trains): the first change of a plot of the slider's dashboard (or, on a dashboard whose plots
+  did not change, of its other outputs: images, HTML tables — never the slider's own readout or the status line);
+- **training** (the dashboard's status line went busy): the first point of a new run on its plots — a trace with
+  points that is new, was empty, or got shorter than at that keydown.
+
+Presses 250 ms apart overlap a slow update, which is the point: a press that waits behind the previous one's
+redraw is timed with the wait included. A press that changes nothing (a slider at a step that redraws the same
+picture) is not counted. After the 4th press a training run is stopped with its Stop button, and the machine
+left to settle before the next slider. Targets: p95 ≤ 100 ms for a view, ≤ 250 ms for a first point.
+
+Some views only show something once a model exists: `PREPARE` trains those dashboards first (the Train buttons
+on 11's page; 14's detector for 300 steps), as a learner would before moving their thresholds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import statistics
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import psutil
+from bench_voila import Case, kernel_process, open_interactive, peak_rss_gb, prepare, wait_for_run_end
+from playwright.sync_api import sync_playwright
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
+from control_timing import percentile  # noqa: E402
+from lab_servers import ARTIFACTS, ROOT, launch_chromium, notebook_names, voila_server  # noqa: E402
+
+BUDGET_MS = {"view": 100.0, "training": 250.0}
+PRESSES, GAP_MS = 4, 250
+BOARD = ".jp-OutputArea-output > .widget-vbox"  # one dashboard: the root box of a cell's output
+TRAIN_BUTTON = re.compile(r"^\s*Train\s*$")
+
+# Which notebooks need a model before their views show anything, and how to get one.
+PREPARE = {
+    "11_ml_strategy.ipynb": "press every Train",
+    "14_object_detection_yolo.ipynb": "train briefly",
+}
+
+# Installed on the slider's dashboard before its presses: records, for each trusted keydown, when the dashboard
+# first changed after it (plot, other output) and when a new run's first point appeared.
+INSTRUMENT_JS = """(slider) => {
+  const board = slider.closest('%s');
+  document.querySelectorAll('[data-nudged]').forEach(el => el.removeAttribute('data-nudged'));
+  board.setAttribute('data-nudged', '');  // for Playwright: the dashboard to stop
+  const plots = () => Array.from(board.querySelectorAll('.js-plotly-plot'));
+  const shape = () => new Map(plots().flatMap((gd, p) => (gd.data || []).map((t, i) =>
+    [t.uid || p + ':' + i, t.x ? t.x.length : (t.z ? t.z.length : 0)])));
+  const rec = window.__nudges = {presses: [], busy: false, lastChange: 0};
+  const isStatus = el => el.closest('.lab-status') || (el.querySelector && el.querySelector('.lab-status'));
+  document.addEventListener('keydown', event => {
+    if (event.isTrusted) rec.presses.push({t: performance.now(), snap: shape(), plot: null, other: null, point: null});
+  }, {capture: true});
+  const observer = new MutationObserver(mutations => {
+    const now = performance.now();
+    if (board.querySelector('.lab-status-busy')) rec.busy = true;
+    let plot = false, other = false;
+    for (const m of mutations) {
+      const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
+      if (!el || el.closest('.widget-slider') || isStatus(el)) continue;
+      if (el.closest('.js-plotly-plot')) plot = true; else other = true;
+    }
+    if (!plot && !other) return;
+    rec.lastChange = now;
+    for (const press of rec.presses) {
+      if (plot && press.plot === null) press.plot = now - press.t;
+      if (other && press.other === null) press.other = now - press.t;
+    }
+    if (!plot) return;
+    // a new run's first point goes to the earliest press still waiting for one, and only to it: the presses
+    // after it learn that run's traces, so its next points are not taken for their own runs
+    const shapeNow = shape();
+    const pending = rec.presses.filter(press => press.point === null);
+    const fresh = pending.findIndex(press => Array.from(shapeNow).some(([uid, n]) => n > 0
+      && (!press.snap.has(uid) || press.snap.get(uid) === 0 || n < press.snap.get(uid))));
+    if (fresh < 0) return;
+    pending[fresh].point = now - pending[fresh].t;
+    for (const later of pending.slice(fresh + 1)) later.snap = new Map([...later.snap, ...shapeNow]);
+  });
+  observer.observe(board, {childList: true, subtree: true, attributes: true, characterData: true});
+  // the page's main thread busy for 50 ms or more at a time (plotly drawing, message decoding): the browser's share
+  rec.longTasks = [];
+  const busy = new PerformanceObserver(list => list.getEntries().forEach(e => rec.longTasks.push(e.duration)));
+  busy.observe({type: 'longtask'});
+  window.__nudgeStop = () => { observer.disconnect(); busy.disconnect(); };
+}""" % BOARD
+
+
+def quiet_cpu(limit: float = 30.0, idle_percent: float = 25.0) -> None:
+    """Wait until the machine's CPUs have been quiet for a second (a finishing run, a refilling pool)."""
+    end, quiet = time.monotonic() + limit, 0
+    psutil.cpu_percent(None)
+    while time.monotonic() < end and quiet < 2:
+        quiet = quiet + 1 if psutil.cpu_percent(interval=0.5) < idle_percent else 0
+
+
+def press_all_train_buttons(page) -> None:
+    """Train every dashboard on the page once with its defaults, one after another."""
+    buttons = page.locator(f"{BOARD} button", has_text=TRAIN_BUTTON)
+    for i in range(buttons.count()):
+        button = buttons.nth(i)
+        # the nearest box around the button that holds a status line: its dashboard
+        board = button.locator("xpath=ancestor::div[contains(concat(' ', @class, ' '), ' widget-vbox ')]"
+                               "[.//*[contains(concat(' ', @class, ' '), ' lab-status ')]][1]")
+        button.scroll_into_view_if_needed()
+        button.click()
+        page.wait_for_timeout(500)
+        wait_for_run_end(board, 300_000)
+
+
+def nudge(page, slider) -> dict:
+    """Four presses on `slider`, 250 ms apart; returns what the page recorded, once the dashboard has settled."""
+    handle = slider.locator(".noUi-handle")
+    at_max = handle.get_attribute("aria-valuenow") == handle.get_attribute("aria-valuemax")
+    keys = ["ArrowLeft"] * 4 if at_max else \
+        ["ArrowRight"] * 4
+    handle.scroll_into_view_if_needed()
+    page.evaluate(INSTRUMENT_JS, slider.element_handle())
+    handle.focus()
+    for key in keys:
+        page.keyboard.press(key)
+        page.wait_for_timeout(GAP_MS)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # a view: 1.5 s without a change; a run: the last press's first point
+        rec = page.evaluate("({busy: window.__nudges.busy, last: window.__nudges.presses.at(-1).point,"
+                            " quiet: performance.now() - window.__nudges.lastChange})")
+        # a run's press whose run was replaced before it drew gets the next run's point, so the last press may
+        # wait in vain: 3 s without a change ends the wait too
+        if rec["busy"] and (rec["last"] is not None or rec["quiet"] > 3000) or \
+                (not rec["busy"] and rec["quiet"] > 1500):
+            break
+        page.wait_for_timeout(100)
+    rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, presses: window.__nudges.presses"
+                        ".map(p => ({plot: p.plot, other: p.other, point: p.point})), long: window.__nudges.longTasks})")
+    if rec["busy"]:
+        board = page.locator("[data-nudged]")
+        stop = board.locator("button", has_text=re.compile(r"^\s*(Stop|Stop search)\s*$"))
+        if stop.count() and stop.first.is_enabled():
+            stop.first.click()
+        wait_for_run_end(board, 120_000)
+    return rec
+
+
+def latencies(rec: dict) -> tuple[str, list[float]]:
+    """('view' or 'training', the presses' times in ms)."""
+    if rec["busy"]:
+        return "training", [p["point"] for p in rec["presses"] if p["point"] is not None]
+    plotted = [p["plot"] for p in rec["presses"] if p["plot"] is not None]
+    return "view", plotted or [p["other"] for p in rec["presses"] if p["other"] is not None]
+
+
+def walk(page, name: str) -> list[dict]:
+    """Every visible slider of the page, in order; one row each."""
+    rows = []
+    sliders = page.locator(".widget-slider")
+    for i in range(sliders.count()):
+        slider = sliders.nth(i)
+        label = slider.locator("label.widget-label").inner_text().strip() or f"slider {i + 1}"
+        if not slider.is_visible():
+            rows.append({"notebook": name, "slider": label, "kind": "hidden", "times": []})
+            continue
+        if slider.locator(".noUi-handle").get_attribute("disabled") is not None or \
+                "disabled" in (slider.get_attribute("class") or ""):
+            rows.append({"notebook": name, "slider": label, "kind": "disabled", "times": []})
+            continue
+        quiet_cpu()
+        rec = nudge(page, slider)
+        kind, times = latencies(rec)
+        long_tasks = rec["long"]
+        row = {"notebook": name, "slider": label, "kind": kind, "times": [round(t, 1) for t in times],
+               "page_busy_ms": round(sum(long_tasks)), "longest_task_ms": round(max(long_tasks, default=0))}
+        rows.append(row)
+        print(format_row(row), flush=True)
+    return rows
+
+
+def format_row(row: dict) -> str:
+    times, kind = row["times"], row["kind"]
+    head = f"{row['notebook'][:2]}  {row['slider'][:46]:<46} {kind:<8}"
+    if not times:
+        return f"{head} {'no press redrew anything' if kind in BUDGET_MS else ''}"
+    p95 = percentile(times, 0.95)
+    verdict = "ok" if p95 <= BUDGET_MS[kind] else f"OVER ({BUDGET_MS[kind]:.0f} ms)"
+    return (f"{head} {len(times)}/{PRESSES}  p50 {statistics.median(times):6.0f}  p95 {p95:6.0f}  "
+            f"max {max(times):6.0f} ms  {verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--notebooks", nargs="*", default=None, help="names in notebooks/ (default: all)")
+    parser.add_argument("--json", type=Path, default=ARTIFACTS / "bench-sliders.json", help="where to save rows")
+    args = parser.parse_args()
+    names = args.notebooks or [n for n in notebook_names() if not n.startswith("00_")]
+    rows, memory = [], {}
+    load_before = os.getloadavg()
+    with ExitStack() as stack:
+        base = stack.enter_context(voila_server(log_name="voila-bench-sliders.log"))
+        playwright = stack.enter_context(sync_playwright())
+        browser = launch_chromium(playwright)
+        stack.callback(browser.close)
+        for name in names:
+            quiet_cpu(120)
+            context = browser.new_context(viewport={"width": 1280, "height": 900})
+            page, timings, kernel_id = open_interactive(context, base, name)
+            print(f"{name}: interactive after {timings['interactive']:.2f} s", flush=True)
+            if PREPARE.get(name) == "press every Train":
+                press_all_train_buttons(page)
+            elif PREPARE.get(name) == "train briefly":
+                prepare(page, Case(name, "Score threshold", prepare="train briefly"))
+            rows += walk(page, name)
+            memory[name] = peak_rss_gb(kernel_process(kernel_id))
+            page.screenshot(path=str(ARTIFACTS / f"bench-sliders-{name[:2]}.png"), full_page=True)
+            context.close()
+    load_after = os.getloadavg()
+
+    print(f"\nEvery slider, {PRESSES} presses {GAP_MS} ms apart — {psutil.cpu_count()} CPUs, load average "
+          f"{load_before[0]:.1f} → {load_after[0]:.1f}")
+    for row in rows:
+        print(format_row(row))
+    timed = [r for r in rows if r["times"]]
+    over = [r for r in timed if percentile(r["times"], 0.95) > BUDGET_MS[r["kind"]]]
+    print(f"\n{len(rows)} sliders, {len(timed)} timed, {len(over)} over budget: "
+          + (", ".join(f"{r['notebook'][:2]} {r['slider']}" for r in over) or "none"))
+    print("kernel peak memory (VmHWM): " + ", ".join(f"{n[:2]} {m:.2f} GB" for n, m in memory.items() if m))
+    args.json.parent.mkdir(exist_ok=True)
+    args.json.write_text(json.dumps({"rows": rows, "memory_gb": memory, "load": [load_before[0], load_after[0]]},
+                                    indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    os.chdir(ROOT)
+    main()

@@ -1,0 +1,72 @@
+"""DrawPace against plotly's own edit bookkeeping, with the browser's replies simulated as its front end sends
+them (widgetbundle.js: `_sendTraceDeltas` / `_sendLayoutDelta` after each drawn edit)."""
+
+import threading
+import time
+
+import plotly.graph_objects as go
+
+from lab.training import DoneEvent, StepEvent
+from widgets.draw_pace import DrawPace, edit_pending
+from widgets.runner import Runner
+from widgets.status import StatusLine
+
+
+def answer(figure: go.FigureWidget) -> None:
+    """What the browser sends once it has drawn the figure's latest edit."""
+    figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": figure._last_trace_edit_id}
+    figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}
+
+
+def edited_figure() -> go.FigureWidget:
+    figure = go.FigureWidget()
+    figure.add_scatter(x=[0], y=[1.0])
+    return figure
+
+
+def test_a_figure_no_browser_answers_never_holds_a_push_back():
+    figure, pace = edited_figure(), DrawPace(patience=60)
+    pace.watch([figure])
+    assert edit_pending(figure)  # sent, never answered: no page is open
+    assert pace.drawn()
+
+
+def test_pushes_wait_until_the_browser_has_drawn_the_last_edit():
+    figure, pace = edited_figure(), DrawPace(patience=60)
+    pace.watch([figure, figure])  # watched once
+    answer(figure)
+    assert not edit_pending(figure) and pace.drawn()
+    figure.data[0].y = [2.0]
+    assert edit_pending(figure) and not pace.drawn()
+    old_trace_edit = figure._last_trace_edit_id
+    figure.layout.title.text = "new"  # a second edit in flight: the reply to the first does not settle it
+    figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": old_trace_edit}
+    assert not pace.drawn()
+    answer(figure)
+    assert pace.drawn()
+
+
+def test_a_page_that_stopped_answering_holds_pushes_back_only_for_the_patience():
+    figure, pace = edited_figure(), DrawPace(patience=0.05)
+    pace.watch([figure])
+    answer(figure)
+    figure.data[0].y = [3.0]
+    assert not pace.drawn()
+    time.sleep(0.06)
+    assert pace.drawn()
+
+
+def test_the_runner_holds_routine_pushes_but_never_the_first_step_or_the_end():
+    pushes, ready = [], threading.Event()
+
+    def work(cancel):
+        for step in range(1, 6):
+            yield "run", StepEvent(step, 1.0 / step, {})
+            time.sleep(0.03)
+        yield "run", DoneEvent(steps=5, cancelled=False, seconds=0.15)
+
+    runner = Runner(StatusLine(), pushes.append, interval=0.0, ready=ready.is_set)
+    runner.start(work, "run")
+    assert runner.wait(5)
+    assert [len(batch) for batch in pushes] == [1, 5]  # first step at once; the rest held, sent with the end
+    assert isinstance(pushes[-1][-1][1], DoneEvent)
