@@ -55,7 +55,7 @@ PREPARE = {
 # Installed on the slider's dashboard before its presses: records, for each trusted keydown, when the dashboard
 # first changed after it (plot, other output) and when a new run's first point appeared.
 INSTRUMENT_JS = """(slider) => {
-  const board = slider.closest('%s');
+  const board = slider.closest('BOARD');
   document.querySelectorAll('[data-nudged]').forEach(el => el.removeAttribute('data-nudged'));
   board.setAttribute('data-nudged', '');  // for Playwright: the dashboard to stop
   const plots = () => Array.from(board.querySelectorAll('.js-plotly-plot'));
@@ -98,7 +98,7 @@ INSTRUMENT_JS = """(slider) => {
   const busy = new PerformanceObserver(list => list.getEntries().forEach(e => rec.longTasks.push(e.duration)));
   busy.observe({type: 'longtask'});
   window.__nudgeStop = () => { observer.disconnect(); busy.disconnect(); };
-}""" % BOARD
+}""".replace("BOARD", BOARD)
 
 
 def quiet_cpu(limit: float = 30.0, idle_percent: float = 25.0) -> None:
@@ -145,8 +145,8 @@ def nudge(page, slider) -> dict:
                 (not rec["busy"] and rec["quiet"] > 1500):
             break
         page.wait_for_timeout(100)
-    rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, presses: window.__nudges.presses"
-                        ".map(p => ({plot: p.plot, other: p.other, point: p.point})), long: window.__nudges.longTasks})")
+    rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, long: window.__nudges.longTasks, "
+                        "presses: window.__nudges.presses.map(p => ({plot: p.plot, other: p.other, point: p.point}))})")
     if rec["busy"]:
         board = page.locator("[data-nudged]")
         stop = board.locator("button", has_text=re.compile(r"^\s*(Stop|Stop search)\s*$"))

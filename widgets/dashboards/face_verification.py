@@ -209,10 +209,11 @@ class AccuracyProgress:
         self.steps: list[int] = []
         self.accuracy: dict[str, list[float]] = {key: [] for key in tests}
 
-    def add(self, snapshot) -> None:
-        self.steps.append(snapshot.step)
+    def add(self, step: int, one_shot: dict[str, float]) -> None:
+        """One look at `step`: `one_shot` holds the accuracy on each test set (keyed like `tests`)."""
+        self.steps.append(step)
         for key, name in self.names.items():
-            self.accuracy[key].append(snapshot.judgements[key].one_shot)
+            self.accuracy[key].append(one_shot[key])
             self.lines.show(name, self.steps, self.accuracy[key])
             self.lines.show(f"raw pixels, {name}", [0, self.steps[-1]], [self.tests[key].pixel_one_shot] * 2)
 
@@ -244,11 +245,15 @@ def face_verification_dashboard() -> Dashboard:
     def show_progress(run: Run, items) -> None:
         if views.task is not run.model:  # the new run's network exists once its first events arrive
             progress.clear()
-            progress.add(run.model.snapshot)  # step 0: the untrained network
+            start = run.model.snapshot  # step 0: the untrained network
+            progress.add(start.step, {key: j.one_shot for key, j in start.judgements.items()})
             views.follow(run.model)
-        if any(isinstance(event, EvalEvent) for _, event in items):
+        # one point per evaluation: a batch can hold several when the browser is slow to draw
+        looks = [event for _, event in items if isinstance(event, EvalEvent)]
+        for look in looks:
+            progress.add(look.step, {key: look.metrics[f"{key}_one_shot"] for key in tests})
+        if looks:
             views.redraw()
-            progress.add(run.model.snapshot)
             summary.value = progress_text(run.model, tests)
 
     def show_result(run: Run) -> None:

@@ -114,3 +114,10 @@ def test_moving_the_triplet_moves_only_its_points(dashboard):
     assert [(t.x, t.y) for t in scatter.data[:5]] == digits_before
     dashboard.controls["judge_on"].value = "new_photos"
     assert [(t.x, t.y) for t in scatter.data[:5]] != digits_before
+
+
+def test_a_browser_slow_to_draw_loses_no_accuracy_point(dashboard):
+    dashboard.runner.ready = lambda: False  # every routine push is held: the last batch holds both evaluations
+    run_with(dashboard, triplet_steps=50)
+    learned = next(t for t in dashboard.figures["accuracy"].data if t.name == "new images of digits 0–4")
+    assert learned.x == (0, 25, 50) and dashboard.status.kind == "success"
