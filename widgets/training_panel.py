@@ -71,7 +71,8 @@ class TrainingPanel:
     - `label(config)`: the run's label; `work(run, cancel)`: the job (see the module docstring).
     - `costs`: a CostCurves view the panel draws each run's cost into (runs overlaid), x from `cost_x`.
     - `on_start(run)`: reset views for a new run; it runs once the old run can no longer draw.
-    - `on_update(run, items)`: after each push of events (items are `(label, event)`), histories updated.
+    - `on_update(run, items)`: after each push of events (items are `(label, event)`), histories updated. A view
+      that is slow to draw may skip a push while `browser_idle` is False and draw in `on_done`.
     - `on_done(run)`: once the job has ended (done, stopped or diverged), unless a newer run replaced it.
     - `on_clear()`: Clear was pressed (the cost view is cleared by the panel). A Clear button is shown when
       there is a cost view or an `on_clear`.
@@ -98,6 +99,8 @@ class TrainingPanel:
         device_text = device_text or describe_device(torch.device(device))
         self.badge = device_badge(device_text, device_note)  # the note explains the choice of device
         self.pace = DrawPace()  # the dashboard's figures, watched so that pushes wait for the browser to draw
+        # whether the browser had drawn every earlier push when the current one began (see on_update)
+        self.browser_idle = True
         if costs is not None:
             self.pace.watch([costs.figure])
         self.runner = Runner(self.status, self._on_batch, device_text=device_text, step_name=step_name,
@@ -149,6 +152,7 @@ class TrainingPanel:
 
     def _on_batch(self, items: list[Item]) -> None:
         run = self.run
+        self.browser_idle = self.pace.drawn()  # asked before this push sends anything
         for label, event in items:
             history = run.histories.get(label)
             if history is None:

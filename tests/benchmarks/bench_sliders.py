@@ -59,8 +59,12 @@ INSTRUMENT_JS = """(slider) => {
   document.querySelectorAll('[data-nudged]').forEach(el => el.removeAttribute('data-nudged'));
   board.setAttribute('data-nudged', '');  // for Playwright: the dashboard to stop
   const plots = () => Array.from(board.querySelectorAll('.js-plotly-plot'));
-  const shape = () => new Map(plots().flatMap((gd, p) => (gd.data || []).map((t, i) =>
-    [t.uid || p + ':' + i, t.x ? t.x.length : (t.z ? t.z.length : 0)])));
+  // each trace's length and first point: a new run either grows a trace from nothing, shortens one, or (a view
+  // that overwrites the last run's line, such as train-vs-dev curves) puts a different first point in it
+  const shape = () => new Map(plots().flatMap((gd, p) => (gd.data || []).map((t, i) => [t.uid || p + ':' + i,
+    t.x ? [t.x.length, t.x.length ? `${t.x[0]},${t.y ? t.y[0] : ''}` : ''] : [t.z ? t.z.length : 0, '']])));
+  const isNew = (snap, uid, [n, first]) => n > 0 && (!snap.has(uid) || snap.get(uid)[0] === 0
+    || n < snap.get(uid)[0] || (first !== '' && first !== snap.get(uid)[1]));
   const rec = window.__nudges = {presses: [], busy: false, lastChange: 0};
   const isStatus = el => el.closest('.lab-status') || (el.querySelector && el.querySelector('.lab-status'));
   document.addEventListener('keydown', event => {
@@ -86,8 +90,7 @@ INSTRUMENT_JS = """(slider) => {
     // after it learn that run's traces, so its next points are not taken for their own runs
     const shapeNow = shape();
     const pending = rec.presses.filter(press => press.point === null);
-    const fresh = pending.findIndex(press => Array.from(shapeNow).some(([uid, n]) => n > 0
-      && (!press.snap.has(uid) || press.snap.get(uid) === 0 || n < press.snap.get(uid))));
+    const fresh = pending.findIndex(press => Array.from(shapeNow).some(([uid, state]) => isNew(press.snap, uid, state)));
     if (fresh < 0) return;
     pending[fresh].point = now - pending[fresh].t;
     for (const later of pending.slice(fresh + 1)) later.snap = new Map([...later.snap, ...shapeNow]);
@@ -206,6 +209,9 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ARTIFACTS / "bench-sliders.json", help="where to save rows")
     args = parser.parse_args()
     names = args.notebooks or [n for n in notebook_names() if not n.startswith("00_")]
+    unknown = sorted(set(names) - set(notebook_names()))
+    if unknown:
+        parser.error(f"no such notebooks: {', '.join(unknown)} (see notebooks/)")
     rows, memory = [], {}
     load_before = os.getloadavg()
     with ExitStack() as stack:

@@ -10,6 +10,8 @@ from lab.training import DoneEvent, StepEvent
 from widgets.draw_pace import DrawPace, edit_pending
 from widgets.runner import Runner
 from widgets.status import StatusLine
+from widgets.training_panel import TrainingPanel
+from widgets.views.cost_curves import CostCurves
 
 
 def answer(figure: go.FigureWidget) -> None:
@@ -70,3 +72,24 @@ def test_the_runner_holds_routine_pushes_but_never_the_first_step_or_the_end():
     assert runner.wait(5)
     assert [len(batch) for batch in pushes] == [1, 5]  # first step at once; the rest held, sent with the end
     assert isinstance(pushes[-1][-1][1], DoneEvent)
+
+
+def test_the_panel_says_whether_the_browser_had_caught_up_before_each_push():
+    seen = []
+    costs = CostCurves("cost")
+    gate = threading.Event()
+
+    def work(_run, cancel):
+        yield StepEvent(1, 1.0, {})  # urgent: pushed at once
+        gate.wait(5)
+        yield DoneEvent(1, False, 0.0)
+
+    panel = TrainingPanel({}, work, label=lambda c: "run", costs=costs,
+                          on_update=lambda run, items: seen.append(panel.browser_idle))
+    costs.figure.layout.title.text = "answered once"
+    answer(costs.figure)  # a page is open and has drawn everything
+    panel.start()
+    time.sleep(0.2)  # the first step's push has sent the new line; the page has not drawn it yet
+    gate.set()
+    assert panel.runner.wait(5)
+    assert seen == [True, False]  # idle before the first push; still drawing it when the end came

@@ -26,3 +26,17 @@ def test_paths_are_replaced_redrawn_and_nan_becomes_a_gap():
     assert adam.x == () and gd.line.color != adam.line.color
     view.set_paths(["momentum"])
     assert view.labels == ["momentum"] and len(view.figure.data) == 3
+
+
+def test_a_new_walk_with_the_same_paths_reuses_their_traces_and_keeps_a_common_prefix():
+    view = SurfacePaths()
+    view.set_paths(["gd", "adam"])
+    gd, adam = view.figure.data[2:]
+    view.start_paths({"gd": [(1.0, 2.0)], "adam": [(3.0, 4.0)]})
+    assert view.figure.data[2] is gd and view.figure.data[3] is adam  # no trace added or deleted
+    assert gd.x == (1.0,) and adam.y == (4.0,)
+    view.start_paths({"gd": [(0.0, 0.0)], "adam": [], "notes": [(5.0, 6.0)]})
+    assert view.figure.data[2] is gd and view.labels == ["gd", "adam", "notes"] and view.figure.data[4].x == (5.0,)
+    assert adam.x == ()
+    view.start_paths({"gd": [(0.0, 0.0)], "momentum": []})
+    assert view.figure.data[2] is gd and view.labels == ["gd", "momentum"]

@@ -7,6 +7,8 @@ from widgets.views.cost_curves import CostCurves
 from widgets.views.figure import PALETTE, log_ticks, plottable
 from widgets.views.gradient_norms import GradientNorms
 from widgets.views.image_grid import ImageGrid, tile
+from widgets.views.labelled_lines import LabelledLines
+from widgets.views.train_dev_curves import TrainDevCurves
 
 
 def test_cost_curves_overlay_runs_and_drop_the_oldest():
@@ -90,3 +92,31 @@ def test_log_axes_show_whole_numbers_not_plotlys_bare_digits():
     grads = GradientNorms()
     grads.show([0, 1], {"w": [0.3, 0.6]})
     assert list(grads.figure.layout.yaxis.ticktext) == ["0.2", "0.3", "0.4", "0.5", "0.6", "0.7"]
+
+
+def test_labelled_lines_stretch_the_reference_to_the_newest_points_even_inside_a_batch():
+    lines = LabelledLines("accuracy", ["a", "b"], x_title="step", y_title="accuracy", reference=(0.2, "chance"))
+    lines.show("a", [0, 25], [0.3, 0.5])
+    with lines.figure.batch_update():  # one message for both lines
+        lines.show("a", [0, 25, 50], [0.3, 0.5, 0.7])
+        lines.show("b", [0, 25, 50, 75], [0.1, 0.2, 0.3, float("nan")])
+    reference = lines.figure.data[-1]
+    assert reference.x == (0, 75) and reference.y == (0.2, 0.2) and lines.figure.data[0].x == (0, 25, 50)
+    lines.clear()
+    assert reference.x == () and lines.figure.data[1].x == ()
+
+
+def test_train_dev_curves_roll_the_latest_run_to_dotted_in_the_new_runs_first_message():
+    curves = TrainDevCurves("cost", "J", log_y=True)
+    curves.show([0, 10], [1.0, 0.5], [1.0, 0.8], best=(10, 0.8))
+    sent: list[str] = []
+    curves.figure.observe(lambda change: change["new"] and sent.append(change["name"]), names="_py2js_update")
+    curves.new_run()
+    assert sent == [] and curves.figure.data[0].y == (1.0, 0.5)  # nothing yet: the old run stays until new points
+    curves.show([0], [2.0], [3.0])
+    train, dev, old_train, old_dev, star = curves.figure.data
+    assert len(sent) == 1 and train.y == (2.0,) and dev.y == (3.0,) and star.x == ()
+    assert old_train.y == (1.0, 0.5) and old_dev.y == (1.0, 0.8)
+    assert min(curves.figure.layout.yaxis.tickvals) <= 0.5  # the dotted run's values are labelled too
+    curves.show([0, 10], [2.0, 1.0], [3.0, 2.0])
+    assert old_train.y == (1.0, 0.5)  # rolled once per run

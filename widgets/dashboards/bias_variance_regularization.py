@@ -113,6 +113,7 @@ class TrainDevPlots:
         self.errors = TrainDevCurves("Error rate: train vs dev", "error (%)")
         self.costs = TrainDevCurves("Cost J (cross-entropy, no λ term): train vs dev", "cost J", log_y=True)
         self.boundary = boundary
+        self.browser_idle: Callable[[], bool] = lambda: True  # the panel's, once it exists: see `update`
 
     def new_run(self, _run: Run) -> None:
         self.errors.new_run()
@@ -122,14 +123,26 @@ class TrainDevPlots:
         fit: Fit = run.model
         fit.record(items)
         shown, best = fit.shown(), fit.best()
+        if not shown:  # the run's first step comes before its first evaluation: nothing new to draw yet
+            return
         steps = [step for step, _ in shown]
         self.errors.show(steps, [100 * (1 - m["train_accuracy"]) for _, m in shown],
                          [100 * (1 - m["dev_accuracy"]) for _, m in shown],
                          (best[0], 100 * (1 - best[1]["dev_accuracy"])) if best else None)
         self.costs.show(steps, [m["train_cost"] for _, m in shown], [m["dev_cost"] for _, m in shown],
                         (best[0], best[1]["dev_cost"]) if best else None)
+        # the boundary (a 40 × 40 grid of ŷ, the heaviest plot here) skips a push while the browser is still
+        # drawing earlier ones: a slider pressed during a run then gets its first points at once
+        if self.browser_idle():
+            self.show_boundary(fit)
+
+    def show_boundary(self, fit: Fit) -> None:
         if self.boundary is not None:
             self.boundary.show_probabilities(*probability_grid(fit.task.network, fit.task.X_train, steps=40))
+
+    def finish(self, run: Run) -> None:
+        """The end of a run: a boundary that skipped the last pushes is drawn now."""
+        self.show_boundary(run.model)
 
     @property
     def figures(self) -> dict:
@@ -217,9 +230,14 @@ def _regularization_page(name: str, data: ThreeWaySplit | None, with_boundary: b
         else:
             panel.start()
 
+    def finish(run: Run) -> None:
+        plots.finish(run)
+        diagnosis.show(run)
+
     panel = TrainingPanel(controls, work, label=run_label, device=device, fixed={"hidden": HIDDEN, "seed": 0},
-                          on_start=plots.new_run, on_update=plots.update, on_done=diagnosis.show,
+                          on_start=plots.new_run, on_update=plots.update, on_done=finish,
                           start_on=[key for key in controls if key != "overfit_data"], plots_evaluations=True)
+    plots.browser_idle = lambda: panel.browser_idle
     if "overfit_data" in controls:
         controls["overfit_data"].observe(panel.guard(data_changed), names="value")
     return panel.dashboard(*plots.layout(), figures=plots.figures, readout=diagnosis.widget)

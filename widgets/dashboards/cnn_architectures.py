@@ -165,8 +165,9 @@ def lenet_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
 
     def show_progress(run: Run, _items) -> None:
         evaluations = list(run.model.evaluations)
-        accuracy.show([e for e, _ in evaluations], [r["train_accuracy"] for _, r in evaluations],
-                      [r["dev_accuracy"] for _, r in evaluations])
+        if evaluations:  # none before the first epoch ends
+            accuracy.show([e for e, _ in evaluations], [r["train_accuracy"] for _, r in evaluations],
+                          [r["dev_accuracy"] for _, r in evaluations])
         if time.perf_counter() - layers.last_drawn >= MAPS_INTERVAL:
             epochs = run.model.steps_done / run.model.steps_per_epoch
             layers.use(run.model, f"after {epochs:.1f} epochs")

@@ -37,6 +37,7 @@ from widgets.dashboard import Dashboard, lab_device, readout, redraw_on
 from widgets.training_panel import Run, TrainingPanel
 from widgets.views.cost_curves import CostCurves
 from widgets.views.embedding_scatter import EmbeddingScatter
+from widgets.views.figure import one_message_each
 from widgets.views.image_grid import ImageGrid
 from widgets.views.labelled_lines import LabelledLines
 from widgets.views.roc_curve import RocCurve
@@ -106,9 +107,10 @@ class EmbeddingViews:
         self.redraw()
 
     def redraw(self) -> None:
-        self.show_embedding()
-        self.show_curve()
-        self.show_threshold()
+        with one_message_each(self.scatter.figure, self.triplet_images.figure, self.roc.figure, self.pairs.figure):
+            self.show_embedding()
+            self.show_curve()
+            self.show_threshold()
 
     def current(self) -> tuple[TestSet, Judgement]:
         key = self.test_choice.value
@@ -135,11 +137,11 @@ class EmbeddingViews:
         slot = {d: s for s, d in zip(SLOTS, test.identities, strict=False)}
         groups = [slot[int(test.y[r])] for r in shown] + ["chosen triplet"] * 3
         m = len(shown)
-        self.scatter.show(self._projection[1][[*shown.tolist(), *triplet]].tolist(), [""] * m + ["A", "P", "N"],
-                          groups, arrows=[(m, m + 1), (m, m + 2)],
-                          title=f"Embeddings of {test.short} after {self.task.snapshot.step} steps (2 principal "
-                                "components)")
-        with self.scatter.figure.batch_update():
+        with self.scatter.figure.batch_update():  # points and legend names in one message
+            self.scatter.show(self._projection[1][[*shown.tolist(), *triplet]].tolist(),
+                              [""] * m + ["A", "P", "N"], groups, arrows=[(m, m + 1), (m, m + 2)],
+                              title=f"Embeddings of {test.short} after {self.task.snapshot.step} steps (2 principal "
+                                    "components)")
             for s, d in zip(SLOTS, test.identities, strict=False):
                 self.scatter.trace(s).name = f"digit {d}"
 
@@ -243,20 +245,23 @@ def face_verification_dashboard() -> Dashboard:
         yield from train(run.model, c["triplet_steps"], eval_every=EVAL_EVERY, cancel=cancel, blowup_ratio=None)
 
     def show_progress(run: Run, items) -> None:
-        if views.task is not run.model:  # the new run's network exists once its first events arrive
-            progress.clear()
-            start = run.model.snapshot  # step 0: the untrained network
-            progress.add(start.step, {key: j.one_shot for key, j in start.judgements.items()})
-            views.follow(run.model)
-        # one point per evaluation: a batch can hold several when the browser is slow to draw
+        # one point per look: a batch holds several when the browser is slow to draw
         looks = [event for _, event in items if isinstance(event, EvalEvent)]
-        for look in looks:
-            progress.add(look.step, {key: look.metrics[f"{key}_one_shot"] for key in tests})
+        with progress.lines.figure.batch_update():
+            if not progress.steps:  # the run's first events: its untrained network is the look at step 0
+                start = run.model.snapshot
+                progress.add(start.step, {key: j.one_shot for key, j in start.judgements.items()})
+            for look in looks:
+                progress.add(look.step, {key: look.metrics[f"{key}_one_shot"] for key in tests})
+        # The views redraw at each look, not with the first step: the first push then carries only the new
+        # run's first points, and a run replaced within a few steps (a slider moving) never redraws them.
         if looks:
-            views.redraw()
+            views.follow(run.model)
             summary.value = progress_text(run.model, tests)
 
     def show_result(run: Run) -> None:
+        if run.model is not None and views.task is not run.model:  # ended before its first look
+            views.follow(run.model)
         if run.history.diverged:
             summary.value = f"<b>{html.escape(run.label)}</b>: {html.escape(run.history.diverged)}"
         elif run.model is not None:
@@ -266,7 +271,8 @@ def face_verification_dashboard() -> Dashboard:
     costs = CostCurves("Triplet loss per triplet (mean of 64 per step), runs overlaid", x_title="step", log_y=False,
                        height=400)
     costs.figure.update_layout(width=540, **LEGEND_BELOW)
-    panel = TrainingPanel(controls, work, label=run_label, device=device, costs=costs, on_update=show_progress,
+    panel = TrainingPanel(controls, work, label=run_label, device=device, costs=costs,
+                          on_start=lambda _run: progress.clear(), on_update=show_progress,
                           on_done=show_result, step_name="step", fixed={"seed": 0})
     return panel.dashboard(
         summary, W.HBox([costs.figure, progress.lines.figure]), W.HBox([views.test_choice, views.triplet]),

@@ -74,26 +74,23 @@ class ContourPair:
             view.figure.update_yaxes(scaleanchor="x", scaleratio=1, constrain="domain")  # one unit looks the same
         self.scale: float | None = None  # the feature scale ratio whose contours are shown
 
-    def show(self, comparison: ScaleComparison) -> None:
-        """The new comparison's start points; its contours too when the feature scale changed."""
+    def show(self, comparison: ScaleComparison, steps: dict[str, int] | None = None) -> None:
+        """The comparison's paths up to `steps[label]` (default: the start points), its contours too when the
+        feature scale changed. Each plot gets one message: the browser redraws its contours once, not per part."""
+        grids = None
         if comparison.feature_scale != self.scale:
-            self.scale = comparison.feature_scale
-            grids = comparison.contours()
+            self.scale, grids = comparison.feature_scale, comparison.contours()
             top = max(z.max().item() for _, _, z in grids.values())
-            for label, (w1, w2, z) in grids.items():
-                view, bowl = self.views[label], comparison.bowls[label]
-                view.show_surface(w1, w2, z.tolist(), tuple(bowl.w_best.flatten().tolist()),
-                                  f"{label.capitalize()}: κ = {number(bowl.kappa)}")
-                with view.figure.batch_update():
+        for label, view in self.views.items():
+            with view.figure.batch_update():
+                if grids is not None:
+                    (w1, w2, z), bowl = grids[label], comparison.bowls[label]
+                    view.show_surface(w1, w2, z.tolist(), tuple(bowl.w_best.flatten().tolist()),
+                                      f"{label.capitalize()}: κ = {number(bowl.kappa)}")
                     view.figure.data[0].update(autocontour=False, contours={
                         "start": -3.0, "end": top, "size": (top + 3.0) / LEVELS, "coloring": "none"})
-        self.show_paths(comparison, {label: 0 for label in self.views})
-
-    def show_paths(self, comparison: ScaleComparison, steps: dict[str, int]) -> None:
-        """Each walk's path up to its `steps[label]`-th step."""
-        for label, count in steps.items():
-            self.views[label].update_paths({"gradient descent from w = 0":
-                                            comparison.walks[label].path[:count + 1]})
+                count = (steps or {}).get(label, 0)
+                view.update_paths({"gradient descent from w = 0": comparison.walks[label].path[:count + 1]})
 
 
 def scale_label(config: dict) -> str:
@@ -145,9 +142,8 @@ def feature_scale_dashboard(pace: float = PACE) -> Dashboard:
     pair, summary = ContourPair(), readout()
     costs = CostCurves("Cost J while training", max_runs=2, height=320)
 
-    def new_run(run: Run) -> None:
+    def new_run(run: Run) -> None:  # the plots wait for the first push: the first cost point goes out before them
         run.model = ScaleComparison(run.config["feature_scale"], run.config["step_fraction"])
-        pair.show(run.model)
         costs.clear()
         costs.figure.layout.title.text = f"Cost J while training (target J ≤ {run.model.target:.3f})"
         summary.value = describe_start(run.model)
@@ -157,10 +153,19 @@ def feature_scale_dashboard(pace: float = PACE) -> Dashboard:
         walks = {label: train(walk, steps, cancel=cancel) for label, walk in run.model.walks.items()}
         yield from side_by_side(walks, pace=pace * min(1.0, PACED_STEPS / steps), cancel=cancel)
 
-    def show_paths(run: Run, items) -> None:
-        pair.show_paths(run.model, {label: len(run.histories[label].steps) for label in dict(items)})
+    def steps_done(run: Run) -> dict[str, int]:
+        return {label: len(history.steps) for label, history in run.histories.items()}
+
+    def show_paths(run: Run, _items) -> None:
+        # A new scale's contours (~40 ms to compute and ~45 ms to send here, ~80 ms a plot to draw in the browser)
+        # wait while the browser is still drawing earlier pushes: a slider press that comes while they are drawing
+        # then shows its first cost point at once, and its contours follow at the next push.
+        if pair.scale != run.model.feature_scale and not panel.browser_idle:
+            return
+        pair.show(run.model, steps_done(run))
 
     def show_result(run: Run) -> None:
+        pair.show(run.model, steps_done(run))  # contours still waiting are drawn now
         summary.value = describe_start(run.model) + "<br>" + describe_finish(run)
 
     panel = TrainingPanel(controls, work, label=scale_label, device="cpu", device_text="CPU",

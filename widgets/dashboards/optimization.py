@@ -270,8 +270,7 @@ def loss_surface_dashboard(pace: float = SURFACE_PACE) -> Dashboard:
 
     def new_walk(run: Run) -> None:  # the walks are built here so the view shows every start point at once
         run.model = surface_walks(run.config)
-        view.set_paths(list(run.model))
-        view.update_paths({label: walk.path[:1] for label, walk in run.model.items()})
+        view.start_paths({label: walk.path[:1] for label, walk in run.model.items()})
         summary.value = ""
 
     def work(run: Run, cancel: threading.Event) -> Iterator[tuple[str, Event]]:

@@ -267,6 +267,8 @@ def softmax_training_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
 
     def show_accuracy(run: Run, _items) -> None:
         evaluations = list(run.model.evaluations)
+        if not evaluations:  # the first steps come before the first evaluation: nothing to draw yet
+            return
         accuracy.show([e for e, _ in evaluations], [r["train_accuracy"] for _, r in evaluations],
                       [r["dev_accuracy"] for _, r in evaluations])
 

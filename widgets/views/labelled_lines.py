@@ -21,12 +21,15 @@ class LabelledLines:
             self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode=mode,
                                              line={"color": PALETTE[i % len(PALETTE)], "width": 2.5}))
         self.reference = reference
+        # each line's x, kept here: inside a batch_update the figure still returns the values from before it
+        self._xs: dict[str, list[float]] = {}
         if reference is not None:
             self.figure.add_trace(go.Scatter(x=[], y=[], name=reference[1], mode="lines", hoverinfo="skip",
                                              line={"color": "#888", "width": 1.5, "dash": "dash"}))
 
     def show(self, label: str, x: Sequence[float], y: Sequence[float]) -> None:
         """Replace the points of `label`'s line (and stretch the reference line from 0 to the largest x)."""
+        self._xs[label] = list(x)
         with self.figure.batch_update():
             for trace in self.figure.data:
                 if trace.meta == label:
@@ -34,6 +37,7 @@ class LabelledLines:
             self._stretch_reference()
 
     def clear(self) -> None:
+        self._xs = {}
         with self.figure.batch_update():
             for trace in self.figure.data:
                 trace.x, trace.y = [], []
@@ -41,6 +45,6 @@ class LabelledLines:
     def _stretch_reference(self) -> None:
         if self.reference is None:
             return
-        xs = [v for t in self.figure.data[:-1] if t.x for v in t.x]
+        xs = [v for x in self._xs.values() for v in x if v is not None]
         line = self.figure.data[-1]
         line.x, line.y = ([0, max(xs)], [self.reference[0]] * 2) if xs else ([], [])

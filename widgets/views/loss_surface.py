@@ -43,12 +43,21 @@ class SurfacePaths:
 
     def set_paths(self, labels: Sequence[str]) -> None:
         """One empty path per label, in palette order, replacing the paths shown."""
-        with self.figure.batch_update():
-            self.figure.data = self.figure.data[:2]
-            for i, label in enumerate(labels):
-                self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines+markers",
-                                                 line={"color": PALETTE[i % 6], "width": 2},
-                                                 marker={"size": 5, "color": PALETTE[i % 6]}))
+        self.start_paths({label: [] for label in labels})
+
+    def start_paths(self, paths: dict[str, Sequence[tuple[float, float]]]) -> None:
+        """Show exactly these paths, in palette order. Traces whose label stays are reused: adding or deleting a
+        trace makes the browser redraw the whole plot, contours included, once per trace."""
+        labels, kept = list(paths), 0
+        while kept < min(len(labels), len(self.labels)) and self.labels[kept] == labels[kept]:
+            kept += 1
+        if kept < len(self.labels):
+            self.figure.data = self.figure.data[:2 + kept]
+        for i, label in enumerate(labels[kept:], start=kept):
+            self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines+markers",
+                                             line={"color": PALETTE[i % 6], "width": 2},
+                                             marker={"size": 5, "color": PALETTE[i % 6]}))
+        self.update_paths(paths)
 
     def update_paths(self, paths: dict[str, Sequence[tuple[float, float]]], notes: dict[str, str] | None = None,
                      ) -> None:

@@ -27,23 +27,26 @@ class TrainDevCurves:
                                                    "dash": dash}))
         self.figure.add_trace(go.Scatter(x=[], y=[], name="best dev cost (kept)", mode="markers",
                                          marker={"color": PALETTE[6], "size": 11, "symbol": "star"}))
+        self._roll = False  # the next `show` starts a new run
+        self._previous: list[float | None] = []  # the dotted curves' values, for the log axis's labels
 
     def new_run(self) -> None:
-        """The latest run's curves become the dotted "previous run"; the solid ones and the star empty."""
-        with self.figure.batch_update():
-            for now, before in ((0, 2), (1, 3)):
-                current, old = self.figure.data[now], self.figure.data[before]
-                old.x, old.y = current.x, current.y
-                current.x, current.y = [], []
-            self.figure.data[4].x, self.figure.data[4].y = [], []
+        """At the next `show`, the latest run's curves become the dotted "previous run". Done there, in the same
+        message as the new run's first points: each message is a redraw in the browser."""
+        self._roll = True
 
     def show(self, steps: Sequence[int], train: Sequence[float], dev: Sequence[float],
              best: tuple[int, float] | None = None) -> None:
         """The latest run's values at `steps`; `best` is (step, value) for the star, None for no star."""
         with self.figure.batch_update():
+            if self._roll:
+                self._roll = False
+                for now, before in ((0, 2), (1, 3)):
+                    current, old = self.figure.data[now], self.figure.data[before]
+                    old.x, old.y = current.x, current.y
+                self._previous = [v for t in self.figure.data[:2] for v in (t.y or ())]
             self.figure.data[0].x, self.figure.data[0].y = list(steps), plottable(train)
             self.figure.data[1].x, self.figure.data[1].y = list(steps), plottable(dev)
             self.figure.data[4].x, self.figure.data[4].y = ([best[0]], [best[1]]) if best else ([], [])
             if self.figure.layout.yaxis.type == "log":  # this run's points and the previous run's (dotted)
-                previous = [v for t in self.figure.data[2:4] if t.y is not None for v in t.y]
-                label_log_axis(self.figure, [*train, *dev, *previous])
+                label_log_axis(self.figure, [*train, *dev, *self._previous])

@@ -7,3 +7,12 @@ def run_with(dashboard, timeout: float = 120.0, **values):
         dashboard.controls[name].value = value
     assert dashboard.runner.wait(timeout), f"the run did not finish within {timeout:g} s"
     return dashboard
+
+
+def record_messages(figure) -> list[str]:
+    """The names of the edits the figure sends to the browser from now on ('_py2js_update', '_py2js_addTraces'…):
+    each one is a redraw there, so a dashboard that sends fewer answers faster."""
+    sent: list[str] = []
+    figure.observe(lambda change: change["new"] and sent.append(change["name"]),
+                   names=[name for name in figure.trait_names() if name.startswith("_py2js")])
+    return sent

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+from settle import record_messages
 
 from lab.regularization import flip_images
 from widgets.dashboards.bias_variance_regularization import (
@@ -144,6 +145,24 @@ def test_planar_keep_prob_and_patience_change_the_boundary(planar):
     set_controls(planar, keep_prob=1.0, patience=200)
     assert planar.figures["errors"].data[0].x[-1] < 1500
     assert len(planar.figures["boundary"].data[1].x) + len(planar.figures["boundary"].data[2].x) == 100
+
+
+def test_a_boundary_that_waited_for_a_busy_browser_is_drawn_at_the_end(planar):
+    set_controls(planar, lambd=0.0, keep_prob=1.0, patience=0)
+    wiggly = planar.figures["boundary"].data[0].z
+    planar.panel.pace.drawn = lambda: False  # the page never catches up: every push skips the boundary
+    set_controls(planar, lambd=1.0)
+    assert planar.figures["boundary"].data[0].z != wiggly  # the smoother boundary of the finished run
+    assert crossings(planar.figures["boundary"].data[0].z) < crossings(wiggly)
+
+
+def test_the_curves_send_nothing_before_the_first_evaluation(planar):
+    set_controls(planar, num_iterations=300)
+    planar.runner.ready = lambda: False  # pushes: the first step, the first evaluation and the end, nothing between
+    sent = {name: record_messages(planar.figures[name]) for name in ("errors", "costs")}
+    set_controls(planar, keep_prob=0.9)
+    assert {name: len(messages) for name, messages in sent.items()} == {"errors": 2, "costs": 2}
+    assert planar.figures["errors"].data[2].x != ()  # the run before is now the dotted one
 
 
 def test_flip_gallery_shows_originals_and_flips():

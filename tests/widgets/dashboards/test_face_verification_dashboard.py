@@ -3,7 +3,7 @@ training control starts a run whose curves and readouts follow it, and a collaps
 
 import ipywidgets as W
 import pytest
-from settle import run_with
+from settle import record_messages, run_with
 
 from lab.face_verification import NUM_PAIRS, digit_test_sets
 from widgets.dashboards.face_verification import face_verification_dashboard
@@ -121,3 +121,11 @@ def test_a_browser_slow_to_draw_loses_no_accuracy_point(dashboard):
     run_with(dashboard, triplet_steps=50)
     learned = next(t for t in dashboard.figures["accuracy"].data if t.name == "new images of digits 0–4")
     assert learned.x == (0, 25, 50) and dashboard.status.kind == "success"
+
+
+def test_the_views_redraw_at_each_look_in_one_message_per_plot(dashboard):
+    views = ("projection", "triplet", "roc", "pairs")
+    sent = {name: record_messages(dashboard.figures[name]) for name in views}
+    run_with(dashboard, triplet_steps=50)  # looks at steps 25 and 50; none with the first step
+    assert {name: len(messages) for name, messages in sent.items()} == dict.fromkeys(views, 2)
+    assert "after 50 steps" in dashboard.figures["projection"].layout.title.text

@@ -4,11 +4,12 @@ import re
 
 import pytest
 import torch
-from settle import run_with
+from settle import record_messages, run_with
 
 from lab.data.tables import load_table
 from lab.normalization import ScaleComparison, ShiftExperiment, recipe_report
 from widgets.dashboards.input_normalization import (
+    ContourPair,
     about,
     dev_statistics_dashboard,
     feature_scale_dashboard,
@@ -42,6 +43,23 @@ def test_the_contours_are_drawn_before_anything_trains():
     assert dashboard.figures["normalized"].layout.title.text == "Normalized features: κ = 1.1"
     assert dashboard.figures["raw"].layout.yaxis.scaleanchor == "x"
     assert "Computing on: <b>CPU</b>" in dashboard.children[0].value
+
+
+def test_a_new_scale_ratio_redraws_each_contour_plot_in_one_message():
+    pair = ContourPair()
+    sent = {label: record_messages(view.figure) for label, view in pair.views.items()}
+    pair.show(ScaleComparison(30.0, 0.5))
+    assert sent == {label: ["_py2js_update"] for label in pair.views}  # contours, levels, title and path at once
+    assert pair.views[RAW].figure.data[0].contours.size is not None
+
+
+def test_contours_that_waited_for_a_busy_browser_are_drawn_at_the_end():
+    dashboard = feature_scale_dashboard(pace=0)
+    dashboard.panel.pace.drawn = lambda: False  # the page never catches up during the run
+    before = contour(dashboard, "raw")
+    run_with(dashboard, feature_scale=30.0, num_iterations=50)
+    assert contour(dashboard, "raw") != before and "κ" in dashboard.figures["raw"].layout.title.text
+    assert len(path(dashboard, "raw")) == 51 and len(path(dashboard, "normalized")) == 51
 
 
 def test_a_new_scale_ratio_walks_both_and_says_how_long_each_needs():

@@ -4,6 +4,7 @@ import math
 import re
 
 import pytest
+from settle import record_messages
 
 from widgets.dashboards.optimization import (
     batch_size_dashboard,
@@ -236,7 +237,9 @@ def test_all_four_optimizers_walk_and_the_steps_set_the_path_length(surface):
     assert all(len(t.x) == 41 for t in drawn.values())
     assert (drawn["Adam"].x[0], drawn["Adam"].y[0]) == (-9.0, 1.5)
     assert "RMSprop's own step sizes at the end" in surface.readout.value
+    sent = record_messages(surface.figures["paths"])
     run_with(surface, num_iterations=80)
+    assert set(sent) == {"_py2js_update"}  # the same four paths are reused: no trace added, none deleted
     assert all(len(t.x) == 81 for t in paths(surface).values())
     assert distance(surface, "momentum") < distance(surface, "gradient descent")
 
