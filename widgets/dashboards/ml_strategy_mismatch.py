@@ -96,11 +96,18 @@ def mismatch_dashboard() -> Dashboard:
             measured[:] = [error_table(run.model["network"], run.model["data"], human.value)]
             show()
 
+    examples_of: Run | None = None  # the run whose digits the grid shows
+
+    def show_examples_once(run: Run, _items) -> None:
+        # at the run's first push, after its first cost point, from the sets the run has loaded anyway
+        nonlocal examples_of
+        if examples_of is not run:
+            examples_of = run
+            show_examples(grid, run.model["data"])
+
     costs = CostCurves("Cost J on the clean training digits", x_title="mini-batch step", height=300)
     panel = TrainingPanel(controls, lambda run, cancel: train_on_clean(run, device, cancel), label=mismatch_label,
-                          device=device, costs=costs, on_done=done, step_name="step",
-                          on_start=lambda run: show_examples(grid, load_mismatched_digits(
-                              run.config["mismatch_noise"], run.config["mismatch_blur"], run.config["mismatch_shift"])),
+                          device=device, costs=costs, on_update=show_examples_once, on_done=done, step_name="step",
                           fixed={"lr": 0.5, "batch_size": 64, "seed": 0})
     redraw_on([human], show, text)
     return panel.dashboard(grid.figure, costs.figure, human, text, bars.figure, readout=text, columns=2,

@@ -84,6 +84,17 @@ def test_mismatch_table_follows_human_level_without_training():
     assert board.panel.run.number == runs  # no new training
 
 
+def test_the_examples_show_the_digits_each_run_trained_and_judged_on():
+    board = trained(mismatch_dashboard(), mismatch_noise=0.0, mismatch_blur=0.0)
+    grid = board.figures["examples"]
+    captions = [a.text for a in grid.layout.annotations]
+    assert len(captions) == 16 and captions[0].startswith("train ") and captions[8].startswith("dev ")
+    clean = [list(row) for row in grid.data[0].z]
+    trained(board, mismatch_shift=2)
+    moved = [list(row) for row in grid.data[0].z]
+    assert moved != clean and all(m[:120] == c[:120] for m, c in zip(moved, clean, strict=True))  # only dev moved
+
+
 def test_no_distortion_leaves_variance_as_the_gap_and_a_tiny_network_has_bias():
     board = trained(mismatch_dashboard(), mismatch_noise=0.0, mismatch_blur=0.0)
     assert "Largest gap: <b>variance</b>" in board.readout.value or "Largest gap: <b>data mismatch</b>" \
