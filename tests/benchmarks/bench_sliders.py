@@ -90,7 +90,8 @@ INSTRUMENT_JS = """(slider) => {
     // after it learn that run's traces, so its next points are not taken for their own runs
     const shapeNow = shape();
     const pending = rec.presses.filter(press => press.point === null);
-    const fresh = pending.findIndex(press => Array.from(shapeNow).some(([uid, state]) => isNew(press.snap, uid, state)));
+    const fresh = pending.findIndex(press => Array.from(shapeNow)
+      .some(([uid, state]) => isNew(press.snap, uid, state)));
     if (fresh < 0) return;
     pending[fresh].point = now - pending[fresh].t;
     for (const later of pending.slice(fresh + 1)) later.snap = new Map([...later.snap, ...shapeNow]);
