@@ -247,6 +247,8 @@ def run_trials(objective: Callable[[dict], dict], configs: Iterable[dict], execu
             done, _ = futures.wait(running, timeout=0.1, return_when=futures.FIRST_COMPLETED)
             broke = False
             for future in done:
+                if cancel is not None and cancel.is_set():  # trials that finished together: none after a cancel
+                    break
                 trial = running.pop(future)
                 error = future.exception() if not future.cancelled() else futures.CancelledError()
                 if isinstance(error, BrokenProcessPool) and isinstance(executor, LocalPool):

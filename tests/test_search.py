@@ -193,3 +193,22 @@ def test_backend_choice_is_validated(monkeypatch):
     monkeypatch.delenv("LAB_DASK_SCHEDULER", raising=False)
     with pytest.raises(ValueError, match="LAB_DASK_SCHEDULER"):
         open_backend(BackendChoice("dask_address"))
+
+
+class Immediate(futures.Executor):
+    """Runs each trial at submit: every future is already done, so one wait returns several at once."""
+
+    def submit(self, fn, /, *args, **kwargs):
+        future = futures.Future()
+        future.set_result(fn(*args, **kwargs))
+        return future
+
+
+def test_trials_that_finish_together_yield_nothing_after_a_cancel():
+    cancel = threading.Event()
+    seen = []
+    for config, _result in run_trials(lambda c: {"dev_error": c["lr"]}, [{"lr": r} for r in (0.1, 0.2, 0.3, 0.4)],
+                                      Immediate(), cancel=cancel, max_pending=4):
+        seen.append(config)
+        cancel.set()
+    assert len(seen) == 1
