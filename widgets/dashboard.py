@@ -8,6 +8,7 @@ import ipywidgets as W
 import torch
 
 from lab.device import configure_threads, describe_device, select_device
+from widgets.collector import freeze_what_exists
 from widgets.guard import guarded, show_error_in
 from widgets.views.figure import publish_state
 
@@ -26,6 +27,7 @@ class Dashboard(W.VBox):
             publish_state(figure)
         if panel is not None:  # a run's pushes wait until the browser has drawn every plot of the page
             panel.pace.watch(self.figures.values())
+        freeze_what_exists()  # the kernel's imports and this dashboard stay: no slider waits on a full collection
 
 
 def lab_device() -> torch.device:

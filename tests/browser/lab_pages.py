@@ -131,19 +131,23 @@ def wait_for_widgets(page, root_views: int = 0, timeout: float = 120.0
             what = f"still lacks {'; '.join(missing)}" if missing else "never held still for a second"
             raise AssertionError(f"after {timeout:.0f} s the page {what}. The kernel sent {expected}; the page "
                                  f"shows {shown}; kernel websockets: {sockets}; {describe_states(snapshot['states'])}"
-                                 f"{lost_outputs()}")
+                                 f"{server_troubles()}")
         page.wait_for_timeout(200)
 
 
 SERVER_LOGS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
-def lost_outputs() -> str:
-    """Voilà's warning that it stopped waiting for a cell's output (VoilaExecutor.iopub_timeout): the page then
-    lacks that cell's widgets although the kernel made them. Empty when no server log holds it."""
+# Server log lines that explain a page without its widgets: Voilà stopped waiting for a cell's output
+# (VoilaExecutor.iopub_timeout), or a kernel never came up (on TCP, another socket took one of its ports).
+SERVER_TROUBLES = ("Timeout waiting for IOPub", "Kernel died", "Address already in use", "restart failed")
+
+
+def server_troubles() -> str:
+    """The last few such lines of every server log, for a failure message; empty when there are none."""
     hits = [f"{log.name}: {line.strip()}" for log in sorted(SERVER_LOGS.glob("*.log"))
-            for line in log.read_text(errors="replace").splitlines() if "Timeout waiting for IOPub" in line]
-    return f"; the server gave up waiting for cell output: {hits[-3:]}" if hits else ""
+            for line in log.read_text(errors="replace").splitlines() if any(t in line for t in SERVER_TROUBLES)]
+    return f"; the server log says: {hits[-3:]}" if hits else ""
 
 
 def slider(scope, label: str):

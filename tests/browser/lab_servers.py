@@ -153,7 +153,8 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
                f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
                "--LabApp.expose_app_in_browser=True",
-               "--ServerApp.terminals_enabled=False"]
+               "--ServerApp.terminals_enabled=False",
+               "--KernelManager.transport=ipc"]  # as in voila.json: no TCP port a kernel could lose to another socket
         if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told
             cmd.append("--allow-root")
         base = f"http://127.0.0.1:{port}/"

@@ -1,8 +1,9 @@
 """The boxes-on-an-image view: layers of outlines, labels, lines and notes, updated in place."""
 
 import numpy as np
+from plotly.serializers import _py_to_js
 
-from widgets.views.boxes import BoxesView, grid_segments, outline, rgb_rows
+from widgets.views.boxes import BoxesView, grid_segments, outline
 
 
 def test_outline_joins_boxes_with_gaps():
@@ -11,9 +12,10 @@ def test_outline_joins_boxes_with_gaps():
     assert ys == [0, 0, 1, 1, 0, None, 5, 5, 7, 7, 5, None]
 
 
-def test_rgb_rows_are_nested_lists_of_bytes():
-    rows = rgb_rows(np.array([[[0.0, 0.5, 1.0]]]))
-    assert rows == [[[0, 128, 255]]] and isinstance(rows, list)
+def test_a_photo_reaches_the_browser_as_nested_lists_of_bytes():
+    view = BoxesView("scene", 1)
+    view.show_image(np.array([[[0.0, 0.5, 1.0]]]))
+    assert _py_to_js(view.figure.data[0].z, None) == [[[0, 128, 255]]]  # what plotly.js's Image trace reads
 
 
 def test_grid_segments_cut_the_image_into_cells():

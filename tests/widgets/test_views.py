@@ -2,8 +2,10 @@ import math
 
 import numpy as np
 import pytest
+from dashboards.settle import record_messages
 
 from widgets.views.cost_curves import CostCurves
+from widgets.views.decision_boundary import DecisionBoundary, half_line
 from widgets.views.figure import PALETTE, log_ticks, plottable
 from widgets.views.gradient_norms import GradientNorms
 from widgets.views.image_grid import ImageGrid, tile
@@ -120,3 +122,20 @@ def test_train_dev_curves_roll_the_latest_run_to_dotted_in_the_new_runs_first_me
     assert min(curves.figure.layout.yaxis.tickvals) <= 0.5  # the dotted run's values are labelled too
     curves.show([0, 10], [2.0, 1.0], [3.0, 2.0])
     assert old_train.y == (1.0, 0.5)  # rolled once per run
+
+
+def test_the_half_line_runs_where_the_probability_crosses_one_half():
+    # ŷ goes from 0 at x = 0 to 1 at x = 2 on every row: it is 0.5 on the vertical line x = 1
+    xs, ys = half_line([0.0, 2.0], [0.0, 5.0, 10.0], [[0.0, 1.0], [0.0, 1.0], [0.0, 1.0]])
+    assert xs[-1] is None and ys[-1] is None
+    assert xs[:-1] == [1.0, 1.0, 1.0] and sorted(ys[:-1]) == [0.0, 5.0, 10.0]
+    assert half_line([0.0, 1.0], [0.0, 1.0], [[0.9, 0.9], [0.9, 0.9]]) == ([], [])  # all one class: no line
+
+
+def test_a_decision_boundary_draws_its_shading_and_line_together():
+    view = DecisionBoundary()
+    sent = record_messages(view.figure)
+    view.show_probabilities([0.0, 1.0, 2.0], [0.0, 1.0], [[0.2, 0.5, 0.8], [0.2, 0.5, 0.8]])
+    assert sent == ["_py2js_update"]
+    assert [list(row) for row in view.figure.data[0].z] == [[0.2, 0.5, 0.8], [0.2, 0.5, 0.8]]
+    assert view.figure.data[1].name == "the line ŷ = 0.5" and set(view.figure.data[1].x) == {1.0, None}

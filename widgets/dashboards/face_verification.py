@@ -219,9 +219,13 @@ class AccuracyProgress:
             self.lines.show(name, self.steps, self.accuracy[key])
             self.lines.show(f"raw pixels, {name}", [0, self.steps[-1]], [self.tests[key].pixel_one_shot] * 2)
 
-    def clear(self) -> None:
+    def restart(self) -> None:
+        """A new run: its first look redraws every line, so nothing is sent now (a slider's press stays quick)."""
         self.steps = []
         self.accuracy = {key: [] for key in self.tests}
+
+    def clear(self) -> None:
+        self.restart()
         self.lines.clear()
 
 
@@ -272,8 +276,8 @@ def face_verification_dashboard() -> Dashboard:
                        height=400)
     costs.figure.update_layout(width=540, **LEGEND_BELOW)
     panel = TrainingPanel(controls, work, label=run_label, device=device, costs=costs,
-                          on_start=lambda _run: progress.clear(), on_update=show_progress,
-                          on_done=show_result, step_name="step", fixed={"seed": 0})
+                          on_start=lambda _run: progress.restart(), on_update=show_progress,
+                          on_done=show_result, on_clear=progress.clear, step_name="step", fixed={"seed": 0})
     return panel.dashboard(
         summary, W.HBox([costs.figure, progress.lines.figure]), W.HBox([views.test_choice, views.triplet]),
         views.triplet_text, W.HBox([views.scatter.figure, views.triplet_images.figure]), views.threshold,

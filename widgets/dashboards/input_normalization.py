@@ -256,7 +256,7 @@ def dev_view(title: str, experiment: ShiftExperiment) -> DecisionBoundary:
     view.show_probabilities(x1.tolist(), x2.tolist(), experiment.probabilities(x1, x2).tolist())
     view.show_points((experiment.X_train.tolist(), experiment.Y_train[0].tolist()))
     view.figure.update_traces(selector={"mode": "markers"}, marker_size=6)
-    for trace in view.figure.data[1:3]:  # the training points: background for the dev set's rings
+    for trace in view.figure.data[2:4]:  # the training points: background for the dev set's rings
         trace.marker.opacity = 0.35
     view.figure.update_layout(xaxis={"title": {"text": "normalized x₁"}, "range": list(X1_RANGE)},
                               yaxis={"title": {"text": "normalized x₂"}, "range": list(X2_RANGE)})

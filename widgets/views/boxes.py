@@ -26,9 +26,10 @@ def outline(boxes: Sequence[Box]) -> tuple[list[float | None], list[float | None
     return [round(v, 2) if v is not None else None for v in xs], [round(v, 2) if v is not None else None for v in ys]
 
 
-def rgb_rows(image: np.ndarray) -> list:
-    """An (H, W, 3) image in [0, 1] as nested lists of 0–255 integers (a numpy array would not reach the browser)."""
-    return np.clip(np.rint(np.asarray(image) * 255), 0, 255).astype(int).tolist()
+def rgb_bytes(image: np.ndarray) -> np.ndarray:
+    """An (H, W, 3) image in [0, 1] as 0–255 bytes. Plotly checks a numpy array at once and sends it as nested lists
+    of integers; the same picture given as nested lists is checked number by number (~60 ms for 96 × 96)."""
+    return np.clip(np.rint(np.asarray(image) * 255), 0, 255).astype(np.uint8)
 
 
 class BoxesView:
@@ -67,7 +68,7 @@ class BoxesView:
 
     def show_image(self, image: np.ndarray) -> None:
         """The background photo, (H, W, 3) in [0, 1]."""
-        self.figure.data[0].z = rgb_rows(image)
+        self.figure.data[0].z = rgb_bytes(image)
 
     def set_boxes(self, name: str, boxes: Sequence[Box], labels: Sequence[str] = ()) -> None:
         """Replace layer `name`'s boxes; labels (one per box) sit at the boxes' top-left corners."""

@@ -129,3 +129,16 @@ def test_the_views_redraw_at_each_look_in_one_message_per_plot(dashboard):
     run_with(dashboard, triplet_steps=50)  # looks at steps 25 and 50; none with the first step
     assert {name: len(messages) for name, messages in sent.items()} == dict.fromkeys(views, 2)
     assert "after 50 steps" in dashboard.figures["projection"].layout.title.text
+
+
+def test_a_new_run_sends_its_accuracy_with_its_first_points_and_clear_empties_it(dashboard):
+    run_with(dashboard, triplet_steps=50)
+    accuracy = dashboard.figures["accuracy"]
+    sent = record_messages(accuracy)
+    dashboard.runner.ready = lambda: False  # routine pushes held: the run's first push and its last remain
+    run_with(dashboard, triplet_steps=100)
+    assert len(sent) == 2  # no message from the slider's handler, ahead of the new run's first point
+    learned = next(t for t in accuracy.data if t.name == "new images of digits 0–4")
+    assert learned.x == (0, 25, 50, 75, 100)
+    dashboard.panel.clear()
+    assert all(trace.x in (None, ()) for trace in accuracy.data if trace.name != "chance (1 in 5)")

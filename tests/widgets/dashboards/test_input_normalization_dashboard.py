@@ -152,7 +152,8 @@ def test_choosing_the_breast_cancer_table_redraws_every_bar():
 
 def dev_points(figure):
     """(x, y) of every dev ring on a boundary plot."""
-    return [(x, y) for trace in figure.data[3:5] for x, y in zip(trace.x, trace.y, strict=True)]
+    return [(x, y) for trace in figure.data if trace.name.startswith("dev:")
+            for x, y in zip(trace.x, trace.y, strict=True)]
 
 
 def test_the_dev_set_is_drawn_twice_at_the_start():
