@@ -95,12 +95,16 @@ def text_box(scope, label: str):
 
 
 def eventually(page, check, timeout: float = 60.0):
-    """`check()` once it passes (the kernel's answer can come in several messages); its failure after `timeout`."""
+    """`check()` once it passes (the kernel's answer can come in several messages); its failure after `timeout`.
+
+    A page read between two of those messages may lack a trace or a point, so a missing index or key, or a division
+    by an empty value, is retried like a failed assertion.
+    """
     deadline = time.monotonic() + timeout
     while True:
         try:
             return check()
-        except AssertionError:
+        except (AssertionError, LookupError, ZeroDivisionError):
             if time.monotonic() > deadline:
                 raise
         page.wait_for_timeout(300)

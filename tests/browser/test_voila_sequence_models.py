@@ -80,6 +80,7 @@ def test_every_control_shows_what_it_should(page, voila_url):
         data = plot_data(grads, GRADIENTS)
         dotted = trace(data, f"{gradient_label(grads)}, clipped at {clip:g}")
         raw = named(data, gradient_label(grads))["y"]
+        assert dotted["y"] and raw, "a line without points"  # retried, not an IndexError, if ever caught between
         scale = dotted["y"][0] / raw[0]
         assert scale < 1 and dotted["y"][-1] / raw[-1] == pytest.approx(scale, rel=1e-6)  # one factor for all t
     eventually(page, clipped)

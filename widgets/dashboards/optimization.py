@@ -189,9 +189,11 @@ def optimizer_dashboard(data: Split | None = None) -> Dashboard:
 
     def show_result(run: Run) -> None:
         history, task = run.history, run.model
-        if run.label not in rates.labels:
-            rates.add_run(run.label)
-        rates.update_run(run.label, list(range(len(task.lrs))), task.lrs)
+        epochs = list(range(len(task.lrs)))
+        if run.label in rates.labels:
+            rates.update_run(run.label, epochs, task.lrs)
+        else:  # the line arrives with its points (never empty on screen)
+            rates.add_run(run.label, epochs, task.lrs)
         if history.diverged:
             summary.value = f"<b>{run.label}</b>: {html.escape(history.diverged)}"
         elif not history.cancelled:

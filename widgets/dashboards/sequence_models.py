@@ -87,20 +87,18 @@ def gradients_through_time_dashboard() -> Dashboard:
         current = {label}
         # a new curve for new settings (the clip threshold is not in the label: moving it adds only the dotted
         # copy). Each add_run removes and adds traces: never inside a batch, whose restyles address traces by
-        # their place and would land on the wrong ones once traces before them are gone.
+        # their place and would land on the wrong ones once traces before them are gone. Each line arrives with
+        # its points in one message: added empty and filled after, it was once seen with no points in between.
         if label not in curves.labels:
-            curves.add_run(label)
-            curves.update_run(label, steps, result.norms)
+            curves.add_run(label, steps, result.norms)
             if result.memory_norms is not None:
-                curves.add_run(f"{label} · memory c⟨t⟩")
-                curves.update_run(f"{label} · memory c⟨t⟩", steps, result.memory_norms)
+                curves.add_run(f"{label} · memory c⟨t⟩", steps, result.memory_norms)
         if result.memory_norms is not None:
             current.add(f"{label} · memory c⟨t⟩")
         if result.clip_scale < 1:
             clipped = f"{label}, clipped at {config['clip_norm']:g}"
-            curves.add_run(clipped)
-            curves.update_run(clipped, steps, [v * result.clip_scale for v in result.norms],
-                              note=f"×{result.clip_scale:.2g}")
+            curves.add_run(clipped, steps, [v * result.clip_scale for v in result.norms],
+                           note=f"×{result.clip_scale:.2g}")
             current.add(clipped)
         with curves.figure.batch_update():  # the current settings' curves stand out among the earlier ones
             for trace in curves.figure.data:

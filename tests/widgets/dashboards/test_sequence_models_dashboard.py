@@ -1,5 +1,7 @@
 """Lab 17's dashboards: set a control as a learner would, let the runner finish, check what the plots now show."""
 
+import copy
+
 import ipywidgets as W
 import pytest
 from settle import run_with
@@ -55,6 +57,27 @@ def test_an_exploding_rnn_is_named_and_clipping_shifts_it_down_without_changing_
     scale = clipped.y[0] / raw.y[0]
     assert scale < 1e-4 and all(c == pytest.approx(r * scale) for r, c in zip(raw.y, clipped.y, strict=True))
     assert "cannot revive a vanished one" in dashboard.readout.value
+
+
+def test_every_curve_reaches_the_browser_with_its_points(monkeypatch):
+    """A line added empty and filled by a later message is on screen without points in between (a browser test
+    once read it there); each new line must carry its points in the message that adds it."""
+    dashboard = gradients_through_time_dashboard()
+    figure = dashboard.figures["gradients"]
+    sent = []  # copies: plotly keeps the dicts it sent and fills them in with later changes
+    send = figure._send_addTraces_msg
+
+    def record(traces):
+        sent.extend(copy.deepcopy(traces))
+        send(traces)
+    monkeypatch.setattr(figure, "_send_addTraces_msg", record)
+    for name, value in [("rnn_cell", "lstm"), ("rnn_cell", "rnn"), ("rnn_init_factor", 5.0), ("clip_norm", 5.0)]:
+        dashboard.controls[name].value = value
+    assert [t["meta"] for t in sent] == [
+        "LSTM · T=100 · factor 1 · bias 0", "LSTM · T=100 · factor 1 · bias 0 · memory c⟨t⟩",
+        "plain RNN · T=100 · factor 1 · bias 0", "plain RNN · T=100 · factor 5 · bias 0",
+        "plain RNN · T=100 · factor 5 · bias 0, clipped at 5"]
+    assert all(len(t["x"]) == len(t["y"]) == 100 for t in sent)
 
 
 def test_the_lstm_shows_its_memory_path_and_an_open_gate_keeps_the_signal_on_it():
