@@ -475,11 +475,15 @@ def burst_problems(name: str, dashboard) -> list[str]:
         got = None if run is None else run.config.get(control_name)
         problems.append(f"{where}: the latest run was started with {control_name}={got!r}, not {final!r}")
     elif panel.costs is not None:
-        # the final run draws its curve with its first step; wait for that (or for the run's end)
-        wait_for(lambda: run.histories and any(h.steps for h in run.histories.values())
-                 or not dashboard.runner.running, SETTLE_TIMEOUT)
+        # the final run draws its curve with its first step; wait for that drawing (or for the run's end). Not for
+        # its first step in the history: the job thread records a push's steps and then draws them, so a check
+        # between the two saw steps and no curve (fresh-clone CI, detector dashboard).
+        def final_drawn() -> bool:
+            drawn = [trace.meta for trace in panel.costs.figure.data]
+            return bool(drawn) and drawn[-1] in (run.histories or {run.label: None})
+        wait_for(lambda: final_drawn() or not dashboard.runner.running, SETTLE_TIMEOUT)
         drawn = [trace.meta for trace in panel.costs.figure.data]
-        if not drawn or drawn[-1] not in (run.histories or {run.label: None}):
+        if not final_drawn():
             problems.append(f"{where}: the cost view's last trace is {drawn[-1] if drawn else None!r}, "
                             f"not the final run's ({list(run.histories) or run.label!r})")
     if not stop_and_wait(dashboard):
