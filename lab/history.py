@@ -46,8 +46,10 @@ class RunHistory:
             writer.writerow([step, repr(self.costs[i]), *[repr(self.grad_norms[n][i]) for n in names]])
         return out.getvalue()
 
-    def to_json(self) -> str:
-        """The settings (seed included) and outcome: enough to rerun and compare."""
+    def to_json(self, link: str = "") -> str:
+        """The settings (seed included) and outcome: enough to rerun and compare; `link`, if given, is the
+        address that opens the lab with these settings."""
         return json.dumps({"label": self.label, "settings": self.settings, "steps": len(self.steps),
                            "final_cost": self.costs[-1] if self.costs else None, "metrics": self.metrics,
-                           "diverged": self.diverged, "cancelled": self.cancelled}, indent=2)
+                           "diverged": self.diverged, "cancelled": self.cancelled,
+                           **({"link": link} if link else {})}, indent=2)

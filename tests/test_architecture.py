@@ -86,6 +86,17 @@ def test_notebook_code_cells_are_thin(path):
             assert source.count("\n") < 12, source
 
 
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_a_notebook_with_dashboards_ends_by_following_its_link(path):
+    """Settings in a Voilà address reach only the dashboards built before `follow_link()` runs: it must be last."""
+    code = ["".join(c["source"]) for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code"]
+    follows = [i for i, source in enumerate(code) if "follow_link()" in source]
+    if any(re.search(r"\w+_dashboard\(", source) for source in code):
+        assert follows == [len(code) - 1], f"{path.name}: follow_link() is not the one last code cell"
+    else:
+        assert follows == [], f"{path.name} has no dashboard to follow a link into"
+
+
 def test_index_links_every_notebook_and_every_link_resolves():
     index = "".join("".join(c["source"]) for c in json.loads((ROOT / "notebooks/00_index.ipynb").read_text())["cells"])
     links = set(re.findall(r"\]\(([^)#]+\.ipynb)\)", index))

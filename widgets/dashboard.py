@@ -10,16 +10,20 @@ import torch
 from lab.device import configure_threads, describe_device, select_device
 from widgets.collector import freeze_what_exists
 from widgets.guard import guarded, show_error_in
+from widgets.settings_link import SettingsLink, building_dashboard, register
 from widgets.views.figure import publish_state
 
 
 class Dashboard(W.VBox):
-    """A VBox whose `controls`, `figures`, `status` and `runner` can be reached by name."""
+    """A VBox whose `controls`, `figures`, `status` and `runner` can be reached by name; `name` says which
+    dashboard of its notebook it is (by default, that of the `*_dashboard()` function building it)."""
 
     def __init__(self, children, *, controls=None, figures=None, status=None, runner=None, readout=None,
-                 panel=None):
-        super().__init__(children, layout={"width": "100%", "max_width": "1100px"})
+                 panel=None, name: str | None = None):
         self.controls = dict(controls or {})
+        self.name = building_dashboard() if name is None else name  # 'optimizer' for optimizer_dashboard()
+        self.settings_link = SettingsLink(self.controls, self.name)  # the line that links to its settings
+        super().__init__([*children, self.settings_link.widget], layout={"width": "100%", "max_width": "1100px"})
         self.figures = dict(figures or {})
         self.status, self.runner, self.readout = status, runner, readout
         self.panel = panel  # the TrainingPanel of a training dashboard, else None
@@ -27,6 +31,7 @@ class Dashboard(W.VBox):
             publish_state(figure)
         if panel is not None:  # a run's pushes wait until the browser has drawn every plot of the page
             panel.pace.watch(self.figures.values())
+        register(self)  # a link's settings reach it when the notebook's last cell follows the link
         freeze_what_exists()  # the kernel's imports and this dashboard stay: no slider waits on a full collection
 
 

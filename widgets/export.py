@@ -21,9 +21,10 @@ class ExportLinks:
     def __init__(self):
         self.widget = W.HTML("<i>Export appears here once a run has finished.</i>")
 
-    def show(self, history: RunHistory, stem: str) -> None:
-        """Offer `history` as `<stem>.csv` and `<stem>.json`."""
+    def show(self, history: RunHistory, stem: str, link: str = "") -> None:
+        """Offer `history` as `<stem>.csv` and `<stem>.json`; the JSON carries `link`, the run's settings as an
+        address (see widgets.settings_link)."""
         self.widget.value = ("Export this run: "
                              + download_link(f"{stem}.csv", history.to_csv(), "text/csv", "history (CSV)")
-                             + download_link(f"{stem}.json", history.to_json(), "application/json",
+                             + download_link(f"{stem}.json", history.to_json(link=link), "application/json",
                                              "settings + seed (JSON)"))

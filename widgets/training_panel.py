@@ -16,6 +16,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,6 +32,7 @@ from widgets.draw_pace import DrawPace
 from widgets.export import ExportLinks
 from widgets.guard import guarded
 from widgets.runner import Item, Runner
+from widgets.settings_link import building_dashboard, link_query, page_address, shareable
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 
@@ -114,9 +116,21 @@ class TrainingPanel:
             self.buttons["clear"].on_click(self.guard(lambda _: self.clear()))
         self.buttons["train"].on_click(self.guard(lambda _: self.start()))
         self.buttons["stop"].on_click(self.guard(lambda _: self.runner.stop()))
+        self._held = False  # True while settings from a link are set: they wait for Train
+        self._starting = {name: w.value for name, w in shareable(self.controls).items()}  # a link omits these
+        self._dashboard = building_dashboard()  # the name a link gives the dashboard this panel is part of
         names = self.controls if start_on is None else list(start_on)
         for name in names:
             self.controls[name].observe(self.guard(lambda _: self.start()), names="value")
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """No run starts inside, whatever calls `start` (settings from a link are set at load; they wait for Train)."""
+        self._held = True
+        try:
+            yield
+        finally:
+            self._held = False
 
     def guard(self, callback: Callable) -> Callable:
         """`callback`, with any exception it raises shown on the status line instead of vanishing."""
@@ -127,7 +141,9 @@ class TrainingPanel:
         return {**{name: widget.value for name, widget in self.controls.items()}, **self.fixed}
 
     def start(self) -> None:
-        """Start a run with the current settings; the running one is cancelled."""
+        """Start a run with the current settings; the running one is cancelled. Nothing starts while held."""
+        if self._held:
+            return
         config = self.config()
         self._count += 1
         run = Run(self._count, self._label(config), config)
@@ -177,7 +193,9 @@ class TrainingPanel:
         if not run.histories:  # stopped before its first event
             return
         if self.export is not None:
-            self.export.show(run.history, export_stem(run.label))
+            values = {name: run.config[name] for name in self._starting}
+            query = link_query(values, self._starting, self._dashboard)
+            self.export.show(run.history, export_stem(run.label), page_address(query))
         if self._on_done is not None:
             self._on_done(run)
 

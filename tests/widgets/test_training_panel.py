@@ -168,7 +168,7 @@ def test_the_dashboard_exposes_controls_buttons_and_the_panel():
     assert set(board.controls) == {"lr", "num_iterations", "train", "stop", "clear"}
     assert board.panel is panel and board.runner is panel.runner and board.status is panel.status
     assert board.children[0] is panel.badge and "Computing on:" in panel.badge.value
-    assert board.children[-1] is panel.export.widget
+    assert board.children[-2] is panel.export.widget and board.children[-1] is board.settings_link.widget
 
 
 def test_a_run_stopped_before_its_first_step_reports_nothing():
