@@ -178,7 +178,7 @@ def test_flip_gallery_shows_originals_and_flips():
 
 def test_export_links_hold_the_run_and_its_settings(board):
     set_controls(board, num_iterations=100)
-    links = board.children[-1].value
+    links = board.panel.export.widget.value
     csv_text = base64.b64decode(re.search(r'href="data:text/csv;base64,([^"]+)"', links).group(1)).decode()
     assert len(csv_text.splitlines()) == 1 + 100  # a header and a row per iteration
     settings = json.loads(base64.b64decode(re.search(r'href="data:application/json;base64,([^"]+)"',

@@ -151,7 +151,7 @@ def test_before_training_the_untrained_filters_and_maps_are_shown(digits):
     assert (len(figures["maps2"].data[0].z), len(figures["maps2"].data[0].z[0])) == (2 * 11, 8 * 11)  # 16 of 10 × 10
     assert (len(figures["maps1"].data[0].z), len(figures["maps1"].data[0].z[0])) == (31, 6 * 31)  # 6 of 28 × 28
     assert figures["maps1"].layout.title.text.startswith("Layer 1: 6 feature maps 28 × 28 of digit #0, after tanh")
-    assert "The filters have moved <b>0%</b> of their size" in dashboard.children[-2].children[1].value
+    assert "The filters have moved <b>0%</b> of their size" in dashboard.children[-3].children[1].value
 
 
 def test_the_digit_slider_shows_that_digit_and_its_maps(digits):
@@ -179,7 +179,7 @@ def test_a_run_fills_every_view_and_redraws_the_filters_while_training(digits, m
     assert list(accuracy[0].x) == pytest.approx([1, 2, 3]) and accuracy[1].y[-1] > 0.85
     assert any(re.search(r"the six 5×5 filters, after \d\.\d epochs", t) for t in titles)  # while it trained
     assert dashboard.figures["filters"].layout.title.text.startswith("Layer 1: the six 5×5 filters, trained")
-    moved = float(re.search(r"The filters have moved <b>(\d+)%</b>", dashboard.children[-2].children[1].value)[1])
+    moved = float(re.search(r"The filters have moved <b>(\d+)%</b>", dashboard.children[-3].children[1].value)[1])
     assert moved == pytest.approx(100 * dashboard.panel.run.model.filter_change(), abs=0.5) and moved > 0
     dev = float(re.search(r"dev accuracy <b>([\d.]+)%</b>", dashboard.readout.value).group(1)) / 100
     assert accuracy[1].y[-1] == pytest.approx(dev, abs=5e-4)

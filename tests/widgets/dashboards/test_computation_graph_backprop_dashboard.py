@@ -135,7 +135,7 @@ def test_layer_2_has_one_unit():
 
 def test_hidden_units_and_m_change_the_shapes():
     dashboard = layer_notation_dashboard()
-    shapes = dashboard.children[-1]
+    shapes = dashboard.children[-2]  # above the settings link
     assert "<td>(4, 64)</td><td>(4, 1)</td><td>(4, 8)</td><td>(4, 8)</td>" in shapes.value
     dashboard.controls["hidden_units"].value = 8
     assert "<td>(8, 64)</td><td>(8, 1)</td><td>(8, 8)</td><td>(8, 8)</td>" in shapes.value

@@ -162,7 +162,7 @@ def test_the_text_names_tiny_and_huge_gradients(dashboard):
 
 
 def test_export_links_hold_the_run_and_its_settings(dashboard):
-    links = dashboard.children[-1].value
+    links = dashboard.panel.export.widget.value
     csv_text = base64.b64decode(re.search(r'href="data:text/csv;base64,([^"]+)"', links).group(1)).decode()
     assert len(csv_text.splitlines()) == 1 + 100  # a header and the fixture's 100 iterations
     settings = json.loads(base64.b64decode(re.search(r'href="data:application/json;base64,([^"]+)"',

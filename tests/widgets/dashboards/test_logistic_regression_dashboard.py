@@ -113,7 +113,7 @@ def test_the_split_seed_changes_the_test_photos(dashboard):
 
 def test_export_links_hold_the_history_and_settings(dashboard):
     run_with(dashboard, num_iterations=60, lr=0.02, seed=0)
-    html = dashboard.children[-1].value
+    html = dashboard.panel.export.widget.value
     csv_text = base64.b64decode(re.search(r'href="data:text/csv;base64,([^"]+)"', html).group(1)).decode()
     assert csv_text.splitlines()[0] == "step,cost,grad_norm_w,grad_norm_b" and len(csv_text.splitlines()) == 61
     json_text = base64.b64decode(re.search(r'href="data:application/json;base64,([^"]+)"', html).group(1)).decode()

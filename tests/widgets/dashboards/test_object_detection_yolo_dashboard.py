@@ -75,7 +75,7 @@ def test_scene_grid_and_anchor_controls(detector):
     assert "Scene 5" in detector.readout.value
     n_objects = sum(v is None for v in traces["ground truth"].x)
     assert sum(v is None for v in traces["assigned anchor"].x) == n_objects
-    assert detector.children[-3].value.count("<li>") == n_objects  # who is responsible, in words
+    assert detector.children[-4].value.count("<li>") == n_objects  # who is responsible, in words
     assert traces["grid"].visible is not False
     detector.controls["show_grid"].value = False
     assert traces["grid"].visible is False
@@ -92,7 +92,7 @@ def test_training_streams_then_thresholds_redraw_real_predictions(detector):
     assert detector.status.kind == "success", detector.status.text
     assert len(detector.figures["costs"].data[-1].y) == 50
     assert "mAP@0.5" in detector.children[3].value
-    assert 'download="50_steps_lr_0.01_seed_0.json"' in detector.children[-1].value  # the export links
+    assert 'download="50_steps_lr_0.01_seed_0.json"' in detector.panel.export.widget.value
     detector.controls["scene"].value = 0
     detector.controls["iou_threshold"].value = 0.5
     counts = []

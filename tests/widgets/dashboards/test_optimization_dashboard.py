@@ -104,7 +104,7 @@ def test_batch_buttons(batches):
     batches.controls["train"].click()
     assert batches.runner.wait(60) and batches.status.kind == "success"
     assert len(batches.figures["timing"].data[0].x) == 1
-    assert "data:text/csv;base64," in batches.children[-1].value  # the export links of the finished run
+    assert "data:text/csv;base64," in batches.panel.export.widget.value  # the finished run's
     batches.controls["num_epochs"].value = 30
     batches.controls["batch_size"].value = 1
     batches.controls["stop"].click()

@@ -163,7 +163,7 @@ def test_the_digit_slider_shows_that_digits_probabilities(digits):
     digit = int(digits.Y_dev[0, 17])
     assert dashboard.figures["digit_probabilities"].data[0].marker.color[digit] != \
         dashboard.figures["digit_probabilities"].data[0].marker.color[(digit + 1) % 10]  # the true digit stands out
-    assert f"Dev digit #17 is a{'n' if digit == 8 else ''} {digit}" in dashboard.children[-2].children[1].value
+    assert f"Dev digit #17 is a{'n' if digit == 8 else ''} {digit}" in dashboard.children[-3].children[1].value
     assert dashboard.runner.wait(1) and len(dashboard.figures["costs"].data) == 1  # the slider trains nothing
 
 

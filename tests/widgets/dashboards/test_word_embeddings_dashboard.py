@@ -51,7 +51,7 @@ def test_analogy_number_of_answers(glove):
     dashboard.controls["top_k"].value = 8
     figure = dashboard.figures["projection"]
     assert len(trace(figure, "other answers").x) == 7
-    assert dashboard.readout.value and "<td>8</td>" in dashboard.children[-1].children[1].value
+    assert dashboard.readout.value and "<td>8</td>" in dashboard.children[-2].children[1].value
 
 
 def test_unknown_word_shows_a_message_with_suggestions_and_keeps_the_picture(glove):
