@@ -141,7 +141,7 @@ class SettingsLink:
             self.widget.value = problem
             return
         if not query:
-            text = "Every control is at its starting value: the plain address of this page opens the same."
+            text = "Move a control, and a link to this dashboard's settings appears here."
             self.widget.value = f'<span class="lab-link" style="color:#666">{text}</span>{problem}'
             return
         if in_voila():  # relative to the page: the same dashboard with this query

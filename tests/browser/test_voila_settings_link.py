@@ -41,7 +41,7 @@ def test_a_link_sets_the_controls_names_what_it_cannot_set_and_waits_for_train(p
 def test_the_link_a_dashboard_offers_opens_the_page_with_its_settings(page, voila_url):
     open_dashboard(page, voila_url, NOTEBOOK)
     board = dashboard(page, BATCHES)
-    expect(board.locator(".lab-link")).to_contain_text("Every control is at its starting value")
+    expect(board.locator(".lab-link")).to_contain_text("Move a control, and a link to this dashboard's settings")
     click_slider(board, "Mini-batch size", 0.3)
     choose(page, "Optimizer", "rmsprop")  # another dashboard's control: not in this dashboard's link
     batch, lr = readout(board, "Mini-batch size"), readout(board, "Learning rate α")

@@ -99,7 +99,7 @@ def panel_dashboard():
 def test_the_link_line_follows_the_controls(monkeypatch):
     dashboard, _ = panel_dashboard()
     line = dashboard.settings_link.widget
-    assert line in dashboard.children and "starting value" in line.value
+    assert line in dashboard.children and "Move a control, and a link to this dashboard" in line.value
     with dashboard.panel.held():
         dashboard.controls["lr"].value = 0.03
     assert dashboard.name == "panel"  # built by panel_dashboard()
