@@ -8,6 +8,7 @@ import ipywidgets as W
 import torch
 
 from lab.device import configure_threads, describe_device, select_device
+from widgets import leave_page
 from widgets.collector import freeze_what_exists
 from widgets.guard import guarded, show_error_in
 from widgets.settings_link import SettingsLink, building_dashboard, register
@@ -32,6 +33,7 @@ class Dashboard(W.VBox):
         if panel is not None:  # a run's pushes wait until the browser has drawn every plot of the page
             panel.pace.watch(self.figures.values())
         register(self)  # a link's settings reach it when the notebook's last cell follows the link
+        leave_page.ensure()  # leaving the page shuts its kernel down
         freeze_what_exists()  # the kernel's imports and this dashboard stay: no slider waits on a full collection
 
 
