@@ -1,6 +1,8 @@
 """Install, lint and Binder: the habits that keep a notebook project healthy."""
 
 import json
+import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +55,21 @@ def test_repo2docker_accepts_the_binder_folder():
     copy_repo = dockerfile.index("COPY --chown=0:0 src/ ${REPO_DIR}/")
     install = dockerfile.index('pip install --no-cache-dir -r "binder/requirements.txt"')
     assert copy_repo < install  # the lab (".") is installed after the repository is in place
+    assert dockerfile.index("RUN ./binder/postBuild") > copy_repo  # the kernel culling config, from the repository
+
+
+def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(tmp_path):
+    """postBuild installs the culling config where a Jupyter server reads it, and the server does read it."""
+    home = tmp_path / "home"
+    subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env={**os.environ, "HOME": str(home)}, check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")} | {"HOME": str(home)}
+    shown = subprocess.run([str(Path(sys.executable).with_name("jupyter")), "server", "--show-config"],
+                           cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    settings = re.search(r"MappingKernelManager\n((?:  \..*\n)+)", shown.stdout).group(1)
+    assert ".cull_idle_timeout = 600" in settings and ".cull_interval = 60" in settings
+    assert ".cull_connected = False" in settings  # an open tab keeps its kernel
+    assert "--config=binder/jupyter_server_config.json" in (ROOT / "README.md").read_text()
 
 
 def test_voila_keeps_a_kernel_warm_for_every_notebook():
