@@ -278,13 +278,44 @@ def residual_summary(run: Run) -> str:
     return f"L = {run.config['num_layers']}, α = {run.config['lr']:.2g}: " + "; ".join(parts) + "." + verdict
 
 
+class GradientsAtInit:
+    """The instant half of the residual dashboard: for a depth, ‖dW^[l]‖ and ‖a^[l]‖ of both networks at
+    initialization (fixed seed, so computed once per depth and kept), drawn into `gradients` and told in `text`."""
+
+    def __init__(self, data: ThreeWaySplit, device, gradients: LayerProfiles, text: W.HTML):
+        self.X_probe, self.Y_probe = data.X_train[:, :PROBE].T, data.Y_train[0, :PROBE]  # (256, 64), (256,)
+        self.device, self.gradients, self.text = device, gradients, text
+        self.measure = functools.lru_cache(maxsize=64)(self._measure)
+
+    def _measure(self, depth: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+        pair = make_pair(depth, WIDTH, device=self.device)
+        return ({kind: layer_gradients(model, self.X_probe, self.Y_probe) for kind, model in pair.items()},
+                {kind: signal_sizes(model, self.X_probe) for kind, model in pair.items()})
+
+    def warm_up(self, depths) -> None:
+        """Every depth measured in the background now (~20 ms each), so a move of the slider only redraws."""
+        threading.Thread(target=lambda: [self.measure(depth) for depth in depths], daemon=True,
+                         name="lab13-warm-up").start()
+
+    def show(self, depth: int) -> None:
+        grads, sizes = self.measure(depth)
+        self.gradients.show({f"{kind}, at initialization": grads[kind] for kind in grads})
+        ratio = grads["residual"][0] / grads["plain"][0]
+        self.text.value = (
+            f"{describe_blocks(depth)}<br>At initialization, on {PROBE} training digits: the signal ‖a^[l]‖ goes "
+            f"from {sizes['plain'][0]:.2f} after layer 1 to <b>{sizes['plain'][-1]:.2f}</b> after layer {depth - 1} "
+            f"in the plain network, to <b>{sizes['residual'][-1]:.2f}</b> in the residual one; the gradient "
+            f"reaching layer 1 is ‖dW^[1]‖ = <b>{grads['plain'][0]:.3g}</b> (plain) against "
+            f"<b>{grads['residual'][0]:.3g}</b> (residual), {ratio:.1f}× {'larger' if ratio >= 1 else 'smaller'} "
+            "with skip connections.")
+
+
 def residual_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
     """Depth, α and epochs → a plain and a residual network of that depth trained side by side on the digits (same
     width, same random draws, same mini-batches): cost curves overlaid, and ‖dW^[l]‖ per layer at initialization
     (redrawn as soon as the depth changes) and while training (the mean over the last epoch's steps)."""
     device = lab_device()
     data = (data or load_digits_multiclass()).to(device)
-    X_probe, Y_probe = data.X_train[:, :PROBE].T, data.Y_train[0, :PROBE]  # (256, 64), (256,)
     controls = {
         "num_layers": control("num_layers"),
         "lr": control("lr", value=0.001, low=1e-4, high=0.1),
@@ -294,25 +325,7 @@ def residual_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
              (("at initialization", "dot"), ("while training", "solid")) for kind in ("plain", "residual")]
     gradients = LayerProfiles("Gradient size ‖dW^[l]‖ per layer", "‖dW^[l]‖ (log scale)", lines, height=400)
     layout, summary = readout(), readout()
-
-    @functools.lru_cache(maxsize=64)
-    def initial(depth: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
-        """‖dW^[l]‖ and ‖a^[l]‖ of both networks at initialization (the seed is fixed: the same every time)."""
-        pair = make_pair(depth, WIDTH, device=device)
-        return ({kind: layer_gradients(model, X_probe, Y_probe) for kind, model in pair.items()},
-                {kind: signal_sizes(model, X_probe) for kind, model in pair.items()})
-
-    def show_initial(*_) -> None:
-        depth = controls["num_layers"].value
-        grads, sizes = initial(depth)
-        gradients.show({f"{kind}, at initialization": grads[kind] for kind in grads})
-        ratio = grads["residual"][0] / grads["plain"][0]
-        layout.value = (f"{describe_blocks(depth)}<br>At initialization, on {PROBE} training digits: the signal "
-                        f"‖a^[l]‖ goes from {sizes['plain'][0]:.2f} after layer 1 to <b>{sizes['plain'][-1]:.2f}</b> "
-                        f"after layer {depth - 1} in the plain network, to <b>{sizes['residual'][-1]:.2f}</b> in the "
-                        f"residual one; the gradient reaching layer 1 is ‖dW^[1]‖ = <b>{grads['plain'][0]:.3g}</b> "
-                        f"(plain) against <b>{grads['residual'][0]:.3g}</b> (residual), {ratio:.1f}× "
-                        f"{'larger' if ratio >= 1 else 'smaller'} with skip connections.")
+    at_init = GradientsAtInit(data, device, gradients, layout)
 
     def work(run: Run, cancel: threading.Event) -> Iterator[tuple[str, Event]]:
         c = run.config
@@ -338,10 +351,8 @@ def residual_dashboard(data: ThreeWaySplit | None = None) -> Dashboard:
         summary.value = residual_summary(run)
 
     # before the panel's own observer: a new depth redraws the instant view first, then starts the run
-    redraw_on([controls["num_layers"]], show_initial, layout)
-    depths = range(controls["num_layers"].min, controls["num_layers"].max + 1, controls["num_layers"].step)
-    # every other depth's instant view computed in the background now (~20 ms each), so a move only redraws
-    threading.Thread(target=lambda: [initial(depth) for depth in depths], daemon=True, name="lab13-warm-up").start()
+    redraw_on([controls["num_layers"]], lambda *_: at_init.show(controls["num_layers"].value), layout)
+    at_init.warm_up(range(controls["num_layers"].min, controls["num_layers"].max + 1, controls["num_layers"].step))
     costs = BinnedCostCurves("Cost J on the training digits: plain vs residual (runs overlaid)", x_title="epoch",
                              height=420)
     costs.figure.update_layout(legend={"y": -0.22, "yanchor": "top", "x": 0, "xanchor": "left"}, margin={"b": 110})
