@@ -96,10 +96,9 @@ def test_moving_the_learning_rate_trains_and_redraws_the_cost(page, voila_url):
     assert before["drawnLines"] == 0 and before["points"] == 0  # nothing trains until a control moves
 
     # a learner clicks the slider's track at 60 %: α jumps to about 10^(-4 + 0.6·5) = 0.1
-    lr.scroll_into_view_if_needed()
     track = lr.locator(".noUi-base")
-    box = track.bounding_box()
-    page.mouse.click(box["x"] + 0.6 * box["width"], box["y"] + box["height"] / 2)
+    box = track.bounding_box()  # its size; the click lands where the track is at that moment (see click_slider)
+    track.click(position={"x": 0.6 * box["width"], "y": box["height"] / 2})
     expect(status).to_contain_text("Finished", timeout=90_000)  # the status line is re-created on each change
     value = lr_readout(lr)
     assert 0.03 < value < 0.3, f"the click set α = {value}"

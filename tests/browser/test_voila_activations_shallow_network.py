@@ -39,17 +39,16 @@ def changes(page, plot: str, act, status: str | None = None) -> None:
 def slider_at(page, label: str, fraction: float, index: int) -> None:
     """Click the `index`-th slider labelled `label` at `fraction` of its track (two dashboards share labels)."""
     track = slider(page, label).nth(index).locator(".noUi-base")
-    track.scroll_into_view_if_needed()
-    box = track.bounding_box()
-    page.mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
+    box = track.bounding_box()  # its size; the click lands where the track is at that moment (see click_slider)
+    track.click(position={"x": fraction * box["width"], "y": box["height"] / 2})
 
 
 def click_board(page, fx: float, fy: float) -> None:
     """A click at (fx, fy) of the decision-boundary plot's area, from its top left corner."""
     plot = page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=BOARD)).first
-    plot.scroll_into_view_if_needed()
-    box = plot.locator(".nsewdrag").first.bounding_box()
-    page.mouse.click(box["x"] + fx * box["width"], box["y"] + fy * box["height"])
+    area = plot.locator(".nsewdrag").first
+    box = area.bounding_box()
+    area.click(position={"x": fx * box["width"], "y": fy * box["height"]})
 
 
 def test_every_control_moves_its_plot(page, voila_url):

@@ -75,11 +75,16 @@ def readout(board, label: str) -> float:
 
 
 def click_slider(scope, label: str, fraction: float) -> None:
-    """A learner clicks the slider's track `fraction` of the way along."""
+    """A learner clicks the slider's track `fraction` of the way along.
+
+    The point is placed on the track as it is at the moment of the click (Playwright waits until the track stops
+    moving and checks it is what the click hits), not where it was measured: clicking page coordinates measured
+    earlier let a layout change in between send the click elsewhere, and the slider never moved (lab 15's τ, once
+    in a loop of browser-suite runs).
+    """
     track = slider(scope, label).first.locator(".noUi-base")
-    track.scroll_into_view_if_needed()
-    box = track.bounding_box()
-    getattr(scope, "page", scope).mouse.click(box["x"] + fraction * box["width"], box["y"] + box["height"] / 2)
+    box = track.bounding_box()  # its size: the same wherever it has moved to
+    track.click(position={"x": fraction * box["width"], "y": box["height"] / 2})
 
 
 def choose(scope, label: str, option: str) -> None:
