@@ -32,6 +32,7 @@ class Dashboard(W.VBox):
             publish_state(figure)
         if panel is not None:  # a run's pushes wait until the browser has drawn every plot of the page
             panel.pace.watch(self.figures.values())
+            panel.link = self.settings_link  # a finished run's export carries the link to its settings
         register(self)  # a link's settings reach it when the notebook's last cell follows the link
         leave_page.ensure()  # leaving the page shuts its kernel down
         freeze_what_exists()  # the kernel's imports and this dashboard stay: no slider waits on a full collection

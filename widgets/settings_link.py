@@ -129,9 +129,12 @@ class SettingsLink:
             widget.observe(self.refresh, names="value")
         self.refresh()
 
-    def query(self) -> str:
-        return link_query({name: widget.value for name, widget in self.controls.items()}, self.starting,
-                          self.dashboard)
+    def query(self, values: dict | None = None) -> str:
+        """The link's query for the controls' current values, or for `values` where it names a control
+        (a finished run's settings, for its export)."""
+        values = values or {}
+        current = {name: values.get(name, widget.value) for name, widget in self.controls.items()}
+        return link_query(current, self.starting, self.dashboard)
 
     def refresh(self, *_) -> None:
         query = self.query()

@@ -32,7 +32,7 @@ from widgets.draw_pace import DrawPace
 from widgets.export import ExportLinks
 from widgets.guard import guarded
 from widgets.runner import Item, Runner
-from widgets.settings_link import building_dashboard, link_query, page_address, shareable
+from widgets.settings_link import SettingsLink, page_address
 from widgets.status import StatusLine
 from widgets.views.cost_curves import CostCurves
 
@@ -117,8 +117,7 @@ class TrainingPanel:
         self.buttons["train"].on_click(self.guard(lambda _: self.start()))
         self.buttons["stop"].on_click(self.guard(lambda _: self.runner.stop()))
         self._held = False  # True while settings from a link are set: they wait for Train
-        self._starting = {name: w.value for name, w in shareable(self.controls).items()}  # a link omits these
-        self._dashboard = building_dashboard()  # the name a link gives the dashboard this panel is part of
+        self.link: SettingsLink | None = None  # the link line of the Dashboard this panel becomes part of
         names = self.controls if start_on is None else list(start_on)
         for name in names:
             self.controls[name].observe(self.guard(lambda _: self.start()), names="value")
@@ -193,8 +192,7 @@ class TrainingPanel:
         if not run.histories:  # stopped before its first event
             return
         if self.export is not None:
-            values = {name: run.config[name] for name in self._starting}
-            query = link_query(values, self._starting, self._dashboard)
+            query = self.link.query(run.config) if self.link is not None else ""  # the run's settings, not today's
             self.export.show(run.history, export_stem(run.label), page_address(query))
         if self._on_done is not None:
             self._on_done(run)
