@@ -187,9 +187,18 @@ def kernel_state(base: str, kernel_id: str) -> tuple[str, float]:
 
 
 def kernel_process(kernel_id: str) -> psutil.Process | None:
-    for process in psutil.process_iter(["cmdline"]):
-        if any(kernel_id in part for part in process.info["cmdline"] or []):
-            return process
+    """The kernel's process: its command names the kernel, or, for a spare handed to the page
+    (widgets/warm_kernels.py), the spare's own name, which the kernel's connection file gives."""
+    names, folder = [kernel_id], Path(tempfile.gettempdir())
+    # Voilà keeps connection files in a temporary folder of its own; the test servers' runtime folder otherwise
+    for connection_file in [*folder.glob(f"voila_*/kernel-{kernel_id}.json"),
+                            *folder.glob(f"lab-voila-*/runtime/kernel-{kernel_id}.json")]:
+        ip = json.loads(connection_file.read_text()).get("ip", "")
+        names.append(Path(ip).name.removesuffix("-ipc"))  # ipc sockets are named after the spare
+    for name in names:
+        for process in psutil.process_iter(["cmdline"]):
+            if any(name in part for part in process.info["cmdline"] or []):
+                return process
     return None
 
 

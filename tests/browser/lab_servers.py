@@ -154,7 +154,8 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
                "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--LabApp.extension_manager=readonly",
                "--LabApp.expose_app_in_browser=True",
                "--ServerApp.terminals_enabled=False",
-               "--KernelManager.transport=ipc"]  # as in voila.json: no TCP port a kernel could lose to another socket
+               "--KernelManager.transport=ipc",  # as in voila.json: no TCP port a kernel could lose to another socket
+               f"--config={ROOT / 'binder' / 'jupyter_server_config.json'}"]  # the README's: culling, spare kernels
         if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told
             cmd.append("--allow-root")
         base = f"http://127.0.0.1:{port}/"

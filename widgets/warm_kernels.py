@@ -1,0 +1,200 @@
+"""Spare kernels: a kernel provisioner that hands each new kernel a process started earlier, imports done.
+
+A lab's kernel spends its first seconds importing torch, plotly and ipywidgets, before the notebook's first
+line runs. Voilà can run whole notebooks ahead of time (a pool per notebook), but that holds 0.3–0.7 GB per lab
+and does nothing for JupyterLab or Binder. This provisioner keeps one spare kernel (configurable) that has done
+the imports every lab shares (`widgets.warm_start`); when the server starts a kernel, for any notebook and any
+front end, the spare is handed over and a new spare is started a few seconds later, when the page no longer
+needs the CPU. The server uses it when configured so (`voila.json`, `binder/jupyter_server_config.json`):
+
+    "KernelProvisionerFactory": {"default_provisioner_name": "dl-lab-warm"}
+
+A kernel is started the usual way when no spare is alive, on a restart (the kernel keeps its connection), when
+the kernel manager wants encrypted transport, or when the requested environment changes a variable the spare
+started with (such a variable may have acted at start-up, e.g. `OMP_NUM_THREADS`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import re
+import uuid
+from dataclasses import dataclass
+from subprocess import Popen
+
+from jupyter_client.connect import write_connection_file
+from jupyter_client.launcher import launch_kernel
+from jupyter_client.provisioning import LocalProvisioner
+from traitlets import Float, Integer
+
+from widgets.warm_start import HANDOVER, listening_mark
+
+EXTENSION = "--ext=widgets.warm_start"
+# set per kernel by the launcher itself, not by the page: a spare's value is as good as the page's
+PER_LAUNCH = {HANDOVER, "JPY_PARENT_PID"}
+# what Voilà (the request, as CGI names it) and Jupyter Server (the notebook's path) add for a page: read by the
+# notebook's code, never at start-up, so a spare can take them late
+PAGE_VARIABLES = re.compile(r"(SCRIPT_NAME|PATH_INFO|QUERY_STRING|SERVER_\w+|HTTP_\w+|VOILA_\w+|JPY_\w+)")
+
+
+@dataclass
+class Recipe:
+    """How the kernel manager would start a kernel: its command, with `connection_file` in it, and transport."""
+
+    cmd: list[str]
+    connection_file: str
+    transport: str
+    ip: str
+    kernel_name: str
+    env: dict
+
+    @property
+    def key(self) -> tuple:
+        """Spares started from equal recipes are interchangeable."""
+        return (tuple("{connection_file}" if arg == self.connection_file else arg for arg in self.cmd),
+                self.transport, self.kernel_name)
+
+
+@dataclass
+class Spare:
+    process: Popen
+    info: dict  # its connection info
+    connection_file: str
+    handover_file: str
+    env: dict  # the environment it started with
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def listening(self) -> bool:
+        """Whether it will apply the page's environment and folder (see `widgets.warm_start`)."""
+        return os.path.exists(listening_mark(self.handover_file))
+
+    def unsuitable_variables(self, env: dict) -> list[str]:
+        """The variables of `env` it cannot take: one it started with, changed or removed; a new one that is not
+        a page's (it may act at start-up, like OMP_NUM_THREADS)."""
+        changed = {name for name, value in self.env.items() if name not in PER_LAUNCH and env.get(name) != value}
+        added = {name for name in env if name not in self.env and not PAGE_VARIABLES.fullmatch(name)}
+        return sorted(changed | added - PER_LAUNCH)
+
+    def remove_files(self) -> None:
+        paths = [self.connection_file, self.handover_file, listening_mark(self.handover_file)]
+        if self.info.get("transport") == "ipc":  # the sockets are files too
+            paths += [f"{self.info['ip']}-{self.info[port]}" for port in self.info if port.endswith("_port")]
+        for path in paths:
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
+    def hand_over(self, env: dict, cwd: str) -> None:
+        """Tell the spare the page's environment and folder; it applies them before the first cell."""
+        partial = f"{self.handover_file}.part"
+        with open(partial, "w") as file:
+            json.dump({"env": env, "cwd": str(cwd)}, file)
+        os.replace(partial, self.handover_file)  # the kernel never reads half a file
+        if os.path.exists(self.connection_file):  # the kernel manager writes the same info under its own name
+            os.remove(self.connection_file)
+
+
+class SparePool:
+    """The server's spare kernels, by recipe."""
+
+    def __init__(self):
+        self._spares: dict[tuple, list[Spare]] = {}
+        self._refills: set[tuple] = set()  # recipes with a refill scheduled
+        atexit.register(self.close)
+
+    def take(self, key: tuple) -> Spare | None:
+        spares = self._spares.get(key, [])
+        while spares:
+            spare = spares.pop(0)
+            if spare.alive():
+                return spare
+            spare.remove_files()  # it died (killed, or its imports failed): the next one may do better
+        return None
+
+    def put_back(self, key: tuple, spare: Spare) -> None:
+        self._spares.setdefault(key, []).insert(0, spare)
+
+    def count(self, key: tuple) -> int:
+        return sum(spare.alive() for spare in self._spares.get(key, []))
+
+    def start(self, recipe: Recipe) -> Spare:
+        folder = os.path.dirname(recipe.connection_file)
+        name = f"kernel-spare-{uuid.uuid4().hex[:12]}"
+        path = os.path.join(folder, f"{name}.json")
+        ip = os.path.join(folder, f"{name}-ipc") if recipe.transport == "ipc" else recipe.ip
+        path, info = write_connection_file(path, ip=ip, transport=recipe.transport, key=uuid.uuid4().hex.encode(),
+                                           kernel_name=recipe.kernel_name)
+        handover_file = os.path.join(folder, f"{name}-handover.json")
+        env = {**recipe.env, HANDOVER: handover_file}
+        cmd = [path if arg == recipe.connection_file else arg for arg in recipe.cmd] + [EXTENSION]
+        process = launch_kernel(cmd, env=env, cwd=os.getcwd())
+        key = info["key"].encode() if isinstance(info["key"], str) else info["key"]
+        info = {**info, "key": key}  # bytes, as a kernel manager holds it (its check compares the two)
+        spare = Spare(process, info, path, handover_file, env)
+        self._spares.setdefault(recipe.key, []).append(spare)
+        return spare
+
+    def refill_later(self, recipe: Recipe, count: int, delay: float) -> None:
+        """Start spares up to `count` after `delay` seconds (a page taking a kernel needs the CPU first)."""
+        if recipe.key in self._refills:
+            return
+        self._refills.add(recipe.key)
+
+        def refill() -> None:
+            self._refills.discard(recipe.key)
+            while self.count(recipe.key) < count:
+                self.start(recipe)
+
+        asyncio.get_running_loop().call_later(delay, refill)
+
+    def close(self) -> None:
+        for spares in self._spares.values():
+            for spare in spares:
+                if spare.alive():
+                    spare.process.kill()
+                spare.remove_files()
+        self._spares.clear()
+
+
+POOL = SparePool()
+
+
+class WarmKernelProvisioner(LocalProvisioner):
+    """A LocalProvisioner whose kernels are spares started earlier with the lab's imports done."""
+
+    spares = Integer(1, config=True, help="Spare kernels kept started for each kind of kernel.")
+    refill_delay = Float(5.0, config=True, help="Seconds after a spare is taken before the next one starts.")
+
+    _launched = False
+
+    async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
+        km = self.parent
+        first, self._launched = not self._launched, True
+        if not first or km is None or getattr(km, "curve_publickey", None) is not None or self.spares < 1:
+            return await super().launch_kernel(cmd, **kwargs)
+        env = dict(kwargs.get("env") or os.environ)
+        # a spare starts with the server's environment and the kernel spec's variables; the page adds its own later
+        base = {name: value for name, value in os.environ.items() if name not in PER_LAUNCH}
+        base.update({name: env[name] for name in (self.kernel_spec.env or {}) if name in env})
+        recipe = Recipe(list(cmd), km.connection_file, km.transport, km.ip, km.kernel_name, base)
+        spare = POOL.take(recipe.key)
+        POOL.refill_later(recipe, self.spares, self.refill_delay)
+        if spare is not None and (spare.unsuitable_variables(env) or not spare.listening()):
+            self.log.info("Spare kernel not used: %s", "; ".join(filter(None, [
+                spare.unsuitable_variables(env) and f"the page sets {spare.unsuitable_variables(env)}",
+                not spare.listening() and "it has not loaded widgets.warm_start (yet)"])))
+            POOL.put_back(recipe.key, spare)
+            spare = None
+        if spare is None:
+            return await super().launch_kernel(cmd, **kwargs)
+        spare.hand_over(env, kwargs.get("cwd") or os.getcwd())
+        self.process, self.pid = spare.process, spare.process.pid
+        self.pgid = os.getpgid(self.pid) if hasattr(os, "getpgid") else None
+        self.cwd = kwargs.get("cwd")
+        self.connection_info = spare.info
+        return spare.info

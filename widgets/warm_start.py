@@ -1,0 +1,65 @@
+"""The kernel side of a spare kernel (see `widgets.warm_kernels`), loaded as an IPython extension.
+
+A spare starts before any page asks for it, so it does the slow part of every lab's start at once: importing
+torch, plotly, ipywidgets and the dashboards, and the first torch operations. The page that later takes it has
+its own folder and environment (Voilà's `SCRIPT_NAME` and `QUERY_STRING`, JupyterLab's `JPY_SESSION_NAME`):
+the server writes them to the handover file, and they are applied before the page's first cell runs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import pkgutil
+import sys
+
+HANDOVER = "LAB_WARM_HANDOVER"  # the variable that names a spare's handover file
+
+
+def listening_mark(handover_file: str) -> str:
+    """The file a spare creates once it will apply a handover: before that (this module missing from the kernel's
+    Python, say) the server must not give it to a page."""
+    return f"{handover_file}.listening"
+
+
+def load_ipython_extension(shell) -> None:
+    def take_over(_info=None) -> None:
+        if apply_handover(os.environ.get(HANDOVER, "")):
+            shell.events.unregister("pre_run_cell", take_over)
+
+    shell.events.register("pre_run_cell", take_over)
+    if os.environ.get(HANDOVER):
+        open(listening_mark(os.environ[HANDOVER]), "w").close()
+    preload()  # a page may take the kernel before this ends: it then waits less than for a new kernel
+
+
+def preload() -> None:
+    """Import what every lab imports, and run torch once (its first operation and first backward pay set-up)."""
+    import torch
+
+    import widgets.dashboards
+    from lab.device import configure_threads
+
+    for module in pkgutil.iter_modules(widgets.dashboards.__path__):
+        importlib.import_module(f"widgets.dashboards.{module.name}")
+    configure_threads()  # torch's thread pool starts at the size every dashboard asks for
+    w = torch.ones(4, 4, requires_grad=True)
+    (w @ w).sum().backward()
+
+
+def apply_handover(path: str) -> bool:
+    """Take the page's environment and folder from the handover file at `path`; False while there is none."""
+    if not path or not os.path.exists(path):
+        return False
+    with open(path) as file:
+        handover = json.load(file)
+    for done in (path, listening_mark(path)):
+        if os.path.exists(done):
+            os.remove(done)
+    started_in = os.getcwd()
+    os.environ.update(handover["env"])
+    os.chdir(handover["cwd"])
+    # `python -m ipykernel_launcher` put the folder it started in on sys.path: the page's folder replaces it
+    sys.path[:] = [handover["cwd"] if entry == started_in else entry for entry in sys.path]
+    return True
