@@ -34,15 +34,29 @@ def load_ipython_extension(shell) -> None:
     preload()  # a page may take the kernel before this ends: it then waits less than for a new kernel
 
 
+# What the labs' pages import as they load, beyond torch and the toolkit (found by running every notebook in a
+# preloaded kernel; CPU time on 2 cores): skimage's photo readers (labs 01, 12, 14: 0.3 s, +22 MB) and
+# torch._dynamo, which torch.optim imports with its first optimizer (lab 07 checks its Adam against
+# torch.optim.Adam: 1.1–1.4 s, +70 MB). tests/test_cold_start.py finds a package a new lab adds.
+PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transform", "psutil", "torch._dynamo")
+
+
 def preload() -> None:
-    """Import what every lab imports, and run torch once (its first operation and first backward pay set-up)."""
+    """Import what the labs import, and do once what every page's first figure and first torch step pay for."""
+    import plotly.graph_objects as go
     import torch
 
     import widgets.dashboards
     from lab.device import configure_threads
+    from widgets.views.figure import TEMPLATE
 
     for module in pkgutil.iter_modules(widgets.dashboards.__path__):
         importlib.import_module(f"widgets.dashboards.{module.name}")
+    for name in PAGE_IMPORTS:
+        importlib.import_module(name)
+    # plotly loads a trace type's classes and validators when first used; a plain Figure, not a widget (a
+    # widget would reach the page that takes this kernel)
+    go.Figure([go.Scatter(), go.Bar(), go.Heatmap(), go.Contour(), go.Image()], layout={"template": TEMPLATE})
     configure_threads()  # torch's thread pool starts at the size every dashboard asks for
     w = torch.ones(4, 4, requires_grad=True)
     (w @ w).sum().backward()
