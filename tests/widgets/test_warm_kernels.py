@@ -74,6 +74,22 @@ async def start(runtime: Path, cwd: Path, **env) -> tuple[AsyncKernelManager, di
     return km, json.loads(text)
 
 
+async def interrupted(km: AsyncKernelManager) -> bool:
+    """Whether a long cell stops at once when the kernel is interrupted."""
+    client = km.client()
+    client.start_channels()
+    try:
+        client.execute("import time; time.sleep(60)")
+        await asyncio.sleep(1.0)
+        await km.interrupt_kernel()
+        while True:
+            reply = await client.get_shell_msg(timeout=20)
+            if reply["msg_type"] == "execute_reply":
+                return reply["content"].get("ename") == "KeyboardInterrupt"
+    finally:
+        client.stop_channels()
+
+
 async def wait_for_spare(timeout: float = 120) -> None:
     """Until the pool's spare has done its imports (its connection answers)."""
     deadline = time.monotonic() + timeout
@@ -133,6 +149,7 @@ def test_a_page_gets_a_spare_with_imports_done_and_its_own_folder_and_environmen
         await wait_for_spare()
         second, said = await start(tmp_path, page, QUERY_STRING="lr=0.3")
         assert said["torch"] and said["cwd"] == str(page) and said["query"] == "lr=0.3"
+        assert await interrupted(second)  # JupyterLab's ■ reaches the spare's process
         await second.restart_kernel(now=True)  # a restart keeps the connection the page holds
         client = second.client()
         client.start_channels()
