@@ -95,6 +95,16 @@ def configure_threads() -> int:
     return threads
 
 
+def warm_up() -> int:
+    """Size the thread pool, then one small forward and backward pass: torch sets up its thread pool and autograd
+    engine on first use, so a process that does this early (a spare kernel) answers its first real step sooner.
+    Returns the thread count."""
+    threads = configure_threads()
+    w = torch.ones(4, 4, requires_grad=True)
+    (w @ w).sum().backward()
+    return threads
+
+
 def describe_device(device: torch.device) -> str:
     """One line for dashboards, e.g. 'CPU, 2 threads' or 'NVIDIA H100 80GB HBM3'."""
     if device.type == "cuda":

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lab import device as lab_device
-from lab.device import configure_threads, cpu_quota, describe_device, select_device
+from lab.device import configure_threads, cpu_quota, describe_device, select_device, warm_up
 
 
 def test_lab_device_cpu_override(monkeypatch):
@@ -56,6 +56,18 @@ def test_threads_leave_a_core_for_the_server_and_browser(monkeypatch):
         monkeypatch.setenv("LAB_THREADS", "zero")
         with pytest.raises(ValueError, match="The 'threads' parameter \\(LAB_THREADS\\) must be a whole number"):
             configure_threads()
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_warming_up_sizes_the_thread_pool_and_leaves_autograd_ready(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        monkeypatch.setenv("LAB_THREADS", "1")
+        assert warm_up() == 1 and torch.get_num_threads() == 1
+        x = torch.tensor(3.0, requires_grad=True)
+        (x * x).backward()
+        assert x.grad.item() == 6.0  # the warm-up left no state behind that changes a later gradient
     finally:
         torch.set_num_threads(before)
 

@@ -44,10 +44,9 @@ PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transfor
 def preload() -> None:
     """Import what the labs import, and do once what every page's first figure and first torch step pay for."""
     import plotly.graph_objects as go
-    import torch
 
     import widgets.dashboards
-    from lab.device import configure_threads
+    from lab.device import warm_up
     from widgets.views.figure import TEMPLATE
 
     for module in pkgutil.iter_modules(widgets.dashboards.__path__):
@@ -57,9 +56,7 @@ def preload() -> None:
     # plotly loads a trace type's classes and validators when first used; a plain Figure, not a widget (a
     # widget would reach the page that takes this kernel)
     go.Figure([go.Scatter(), go.Bar(), go.Heatmap(), go.Contour(), go.Image()], layout={"template": TEMPLATE})
-    configure_threads()  # torch's thread pool starts at the size every dashboard asks for
-    w = torch.ones(4, 4, requires_grad=True)
-    (w @ w).sum().backward()
+    warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
 
 
 def apply_handover(path: str) -> bool:
