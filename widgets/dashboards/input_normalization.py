@@ -144,9 +144,9 @@ def feature_scale_dashboard(pace: float = PACE) -> Dashboard:
 
     def new_run(run: Run) -> None:  # the plots wait for the first push: the first cost point goes out before them
         run.model = ScaleComparison(run.config["feature_scale"], run.config["step_fraction"])
+        summary.value = describe_start(run.model)  # the run's α's are on the page before its cost plot changes
         costs.clear()
         costs.figure.layout.title.text = f"Cost J while training (target J ≤ {run.model.target:.3f})"
-        summary.value = describe_start(run.model)
 
     def work(run: Run, cancel: threading.Event) -> Iterator[tuple[str, Event]]:
         steps = run.config["num_iterations"]
