@@ -8,6 +8,7 @@ import json
 import os
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -116,6 +117,13 @@ async def answers(spare: Spare) -> bool:
         client.stop_channels()
 
 
+def run(coroutine):
+    """asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may leave an event loop
+    running in this one."""
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, coroutine).result()
+
+
 @pytest.fixture
 def pool():
     """A fresh pool for the test; its spares are stopped after it."""
@@ -159,7 +167,7 @@ def test_a_page_gets_a_spare_with_imports_done_and_its_own_folder_and_environmen
             await km.shutdown_kernel(now=True)
         return second
 
-    second = asyncio.run(scenario())
+    second = run(scenario())
     leftovers = [p.name for p in tmp_path.iterdir() if p.name != "notebooks" and "spare" not in p.name]
     assert not leftovers, f"a kernel's files stayed: {leftovers}"
     assert not os.path.exists(second.connection_file)
@@ -174,7 +182,7 @@ def test_a_page_that_changes_a_start_up_variable_gets_an_ordinary_kernel(tmp_pat
             await km.shutdown_kernel(now=True)
         return said
 
-    said = asyncio.run(scenario())
+    said = run(scenario())
     assert not said["torch"]  # started for the page, so the variable acted at its start
     assert pool.count(next(iter(pool._spares))) == 1  # the spare stays for a page it suits
 
@@ -194,5 +202,5 @@ def test_a_spare_that_cannot_take_a_handover_is_never_given_to_a_page(tmp_path, 
             await km.shutdown_kernel(now=True)
         return said
 
-    said = asyncio.run(scenario())
+    said = run(scenario())
     assert said == {"torch": False, "cwd": str(page), "query": "b=2", "handover": None}  # an ordinary kernel
