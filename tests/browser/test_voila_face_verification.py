@@ -47,7 +47,11 @@ def test_views_follow_their_controls_and_runs_follow_the_training_controls(page,
 
     def point_at_tau():
         x, y, tau = threshold_point(board)
-        assert 0 < y < 1 and f"τ = {tau}" in plot_data(board, PAIRS)["title"]
+        title = plot_data(board, PAIRS)["title"]
+        # what the page shows, to tell a click that never moved the slider (τ still ~3.9) from a kernel answer that
+        # never came (τ moved, point and title still at the old τ): once in a loop of suite runs, y stayed 1
+        seen = f"slider τ = {tau}, ROC point ({x:.3f}, {y:.3f}), pairs title {title!r}"
+        assert 0 < y < 1 and f"τ = {tau}" in title, seen
         assert f"At τ = {tau}" in board.inner_text() and "Every pair" not in board.inner_text()
     eventually(page, point_at_tau)
 
