@@ -81,8 +81,15 @@ def click_slider(scope, label: str, fraction: float) -> None:
     moving and checks it is what the click hits), not where it was measured: clicking page coordinates measured
     earlier let a layout change in between send the click elsewhere, and the slider never moved (lab 15's τ, once
     in a loop of browser-suite runs).
+
+    It also waits for the slider's previous tap to end: noUiSlider marks the slider `noUi-state-tap` for 300 ms
+    after a tap and ignores every press on it meanwhile, so a second click that came sooner (the kernel had
+    answered the first at once) left the slider where it was, with nothing on the page to say so (lab 15's τ,
+    twice in loops of browser-suite runs).
     """
-    track = slider(scope, label).first.locator(".noUi-base")
+    widget = slider(scope, label).first
+    expect(widget.locator(".noUi-target")).not_to_have_class(re.compile(r"\bnoUi-state-tap\b"))
+    track = widget.locator(".noUi-base")
     box = track.bounding_box()  # its size: the same wherever it has moved to
     track.click(position={"x": fraction * box["width"], "y": box["height"] / 2})
 
