@@ -10,3 +10,4 @@ source .venv/bin/activate
 python -m pip install --quiet --upgrade pip
 source .ci/torch.sh
 python -m pip install --quiet -e ".${1:+[$1]}"
+python -m widgets.page_head >/dev/null  # the lab's Voilà template (named in voila.json)

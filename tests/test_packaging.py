@@ -60,7 +60,7 @@ def test_repo2docker_accepts_the_binder_folder():
 
 def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(tmp_path):
     """postBuild installs the culling config where a Jupyter server reads it, and the server does read it; it also
-    fills lab 18's GloVe cache in the image."""
+    installs the lab's Voilà template and fills lab 18's GloVe cache in the image."""
     home = tmp_path / "home"
     cache_free = {k: v for k, v in os.environ.items() if k not in ("LAB_CACHE_DIR", "XDG_CACHE_HOME")}
     path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"  # `python` is the lab's, as on Binder
@@ -75,6 +75,9 @@ def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(t
     assert ".cull_idle_timeout = 600" in settings and ".cull_interval = 60" in settings
     assert ".cull_connected = False" in settings  # an open tab keeps its kernel
     assert "KernelProvisionerFactory\n  .default_provisioner_name = 'dl-lab-warm'" in shown.stdout  # spare kernels
+    # Voilà (a server extension there) renders with the lab's template, which postBuild installed
+    assert "VoilaConfiguration\n  .template = 'dl-lab'" in shown.stdout
+    assert (Path(sys.prefix) / "share" / "jupyter" / "voila" / "templates" / "dl-lab" / "index.html.j2").is_file()
     assert "--config=binder/jupyter_server_config.json" in (ROOT / "README.md").read_text()
 
 

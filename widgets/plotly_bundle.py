@@ -4,7 +4,9 @@ plotly ≥ 6 makes `FigureWidget` an anywidget whose `_esm` trait holds the whol
 and evaluates its own copy: 8 figures cost ~40 MB of websocket traffic and 8 evaluations of plotly.js (~11 s
 before notebook 01 was interactive on 2 cores). `install()` gives every FigureWidget a small loader instead
 (`js/figure_loader.js`), and the kernel's first figure creates one hidden carrier widget holding the bundle
-(`js/bundle_carrier.js`); the loader waits for the carrier's module, shared through `globalThis` for the page.
+(`js/bundle_carrier.js`); the loader waits for plotly's module, shared through `globalThis` for the page. A
+Voilà page's head brings that module before the notebook has run (`widgets.page_head`); the carrier sends it
+where nothing else did.
 
 The loader also keeps figures alive on slow machines: anywidget drops every message to a model whose
 initialization took over 2 s, which a 5 MB bundle can on 2 busy cores (the figure then never updates).
@@ -19,15 +21,27 @@ import os
 from importlib import resources
 
 _INSTALLED = "_lab_shared_bundle"  # class attribute that marks BaseFigureWidget as patched
+_carrier: list = []  # the kernel's carrier widget, once its first figure exists
 
 
-def _script(name: str) -> str:
+def script(name: str) -> str:
+    """One of the toolkit's JavaScript files (`widgets/js`)."""
     return resources.files("widgets").joinpath("js", name).read_text(encoding="utf-8")
+
+
+def bundle_source() -> str:
+    """plotly's widget code, what its FigureWidget's `_esm` holds, read without importing the widget classes."""
+    return resources.files("plotly").joinpath("package_data", "widgetbundle.js").read_text(encoding="utf-8")
 
 
 def bundle_key(source: str, version: str) -> str:
     """The page-wide name of one plotly bundle: two kernels on one page share it only if it is the same code."""
     return f"dl-lab/plotly-widget/{version}/{hashlib.sha1(source.encode()).hexdigest()[:12]}"
+
+
+def current_carrier():
+    """The widget that brings plotly's code to this kernel's pages; None before the first figure."""
+    return _carrier[0] if _carrier and _carrier[0].comm is not None else None
 
 
 def install() -> bool:
@@ -44,24 +58,37 @@ def install() -> bool:
         return False
     if getattr(BaseFigureWidget, _INSTALLED, False):
         return True
-    source = str(BaseFigureWidget._esm)
-    slot = _script("bundle_slot.js").replace("KEY_NAME", json.dumps(bundle_key(source, plotly.__version__)))
+    source = bundle_source()
+    slot = script("bundle_slot.js").replace("KEY_NAME", json.dumps(bundle_key(source, plotly.__version__)))
 
     class PlotlyBundle(anywidget.AnyWidget):
-        """Never displayed: carries plotly's widget code to every page that connects to this kernel."""
+        """Never displayed: brings plotly's widget code to every page that connects to this kernel.
 
-        _esm = slot + _script("bundle_carrier.js")
-        bundle = traitlets.Unicode(source).tag(sync=True)
+        In JupyterLab the code travels in the widget's state, so the first plot need not wait for the kernel
+        to finish its cells. A Voilà page asks for it only when its head did not bring it (`widgets.page_head`):
+        5 MB less for the kernel, the server and the page to pass on."""
 
-    carrier: list[PlotlyBundle] = []
+        _esm = slot + script("bundle_carrier.js")
+        bundle = traitlets.Unicode("").tag(sync=True)
+
+        def __init__(self, on_request: bool):
+            super().__init__(bundle="" if on_request else source)
+            self.on_msg(self._answer)
+
+        def _answer(self, _widget, content, _buffers) -> None:
+            if content == {"ask": "bundle"}:
+                self.send({"bundle": source})
+
     original_init = BaseFigureWidget.__init__
 
     def init_with_carrier(self, *args, **kwargs):
-        if not carrier or carrier[0].comm is None:  # first figure of this kernel, or the carrier was closed
-            carrier[:] = [PlotlyBundle()]
+        if current_carrier() is None:  # first figure of this kernel, or the carrier was closed
+            from widgets.settings_link import in_voila
+
+            _carrier[:] = [PlotlyBundle(on_request=in_voila())]
         original_init(self, *args, **kwargs)
 
-    BaseFigureWidget._esm = slot + _script("figure_loader.js")
+    BaseFigureWidget._esm = slot + script("figure_loader.js")
     BaseFigureWidget.__init__ = init_with_carrier
     setattr(BaseFigureWidget, _INSTALLED, True)
     return True

@@ -16,7 +16,7 @@
     the next;
 (d) the kernel's peak memory (VmHWM of the kernel process) per notebook.
 
-Targets (issues 2–4): (a) ≤ 5 s, (b) p95 ≤ 100 ms, (c) ≤ 250 ms, (d) ≤ 1.5 GB. Runs on whatever CPUs the
+Targets (issues 2–4, 9): (a) ≤ 4 s, (b) p95 ≤ 100 ms, (c) ≤ 250 ms, (d) ≤ 1.5 GB. Runs on whatever CPUs the
 machine has; `taskset -c 0,1 …` pins it to two cores. Other load on the machine inflates every number: the
 load average is printed with the results.
 """
@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
 from control_timing import percentile  # noqa: E402
 from lab_servers import ROOT, launch_chromium, notebook_names, voila_server  # noqa: E402
 
-TARGETS = {"navigation_s": 5.0, "view_p95_ms": 100.0, "first_point_ms": 250.0, "memory_gb": 1.5}
+TARGETS = {"navigation_s": 4.0, "view_p95_ms": 100.0, "first_point_ms": 250.0, "memory_gb": 1.5}
 FILTER_CELL = "filter cell"  # the first number box of 12's 3×3 filter editor, not a slider
 
 
@@ -243,6 +243,10 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
         "kernel_idle": activity - origin,
     }
     timings["interactive"] = max(timings["last_widget"], timings["kernel_idle"], timings["shown"])
+    # when the page's head began loading plotly's code (widgets/page_head.py); absent without the lab's template
+    head = page.evaluate("performance.getEntriesByName('dl-lab: plotly in the head')[0]?.startTime")
+    if head is not None:
+        timings["plotly_in_head"] = head / 1000
     return page, timings, kernel_id
 
 

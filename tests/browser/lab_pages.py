@@ -56,6 +56,21 @@ def plot_traces(page) -> list[int]:
     return sorted(counts)
 
 
+def settled_traces(page, timeout: float = 15.0) -> tuple[list[int], list[int]]:
+    """(traces per drawn plot, traces per figure of the kernel), once the two agree or after `timeout` s.
+
+    The recorder counts a kernel message before the page applies it, and a plot applies it a moment later: on a
+    loaded machine that moment can outlast the second of stillness `wait_for_widgets` waits for (seen once in
+    JupyterLab, lab 03, with a second test suite running beside it).
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        shown, kernel = plot_traces(page), page.kernel_widgets.trace_counts()
+        if shown == kernel or time.monotonic() > deadline:
+            return shown, kernel
+        page.wait_for_timeout(250)
+
+
 def dom_counts(page) -> dict[str, int]:
     return page.evaluate(DOM_COUNTS_JS)
 
@@ -186,9 +201,10 @@ class KernelWidgets:
 # whatever the page shows, the kernel message behind it has been counted here first.
 #
 # Why not read the frames from outside the page: Chromium's DevTools `Network.webSocketFrameReceived` for the
-# ~5 MB `update_states` of a Voilà page (every model plus plotly's bundle, base64-encoded to ~7 MB) reached the
-# test 0.5–2.8 s after the page's own JavaScript had it, and later than console messages the page sent after
-# it; the page's widgets were often drawn before that, and `wait_for_widgets` then saw "none expected".
+# ~5 MB `update_states` of a Voilà page (every model plus plotly's bundle, base64-encoded to ~7 MB, before the
+# page's head brought the bundle instead) reached the test 0.5–2.8 s after the page's own JavaScript had it, and
+# later than console messages the page sent after it; the page's widgets were often drawn before that, and
+# `wait_for_widgets` then saw "none expected".
 RECORDER_JS = r"""
 (() => {
   if (window.__labKernelWidgets) return;

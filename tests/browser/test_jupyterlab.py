@@ -8,7 +8,7 @@ import time
 import urllib.request
 
 import pytest
-from lab_pages import error_texts, plot_traces, screenshot, slider, wait_for_widgets
+from lab_pages import error_texts, screenshot, settled_traces, slider, wait_for_widgets
 from lab_servers import ARTIFACTS, dashboard_cells, notebook_names
 from playwright.sync_api import expect
 
@@ -103,7 +103,8 @@ def test_run_all_renders_every_dashboard(lab_page, jupyterlab_url, name):
     for kind, n in expected.items():
         assert shown[kind] == n, f"{name}: {shown[kind]} {kind} shown, the kernel made {n} ({shown})"
     assert shown["drawn"] == expected["FigureWidget"], f"{name}: some plots never drew ({shown})"
-    assert plot_traces(page) == page.kernel_widgets.trace_counts(), "plots show other traces than the kernel has"
+    shown_traces, kernel_traces = settled_traces(page)
+    assert shown_traces == kernel_traces, "plots show other traces than the kernel has"
     assert error_texts(page) == [], name
     assert page.errors.items == [], name
 

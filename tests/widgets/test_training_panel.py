@@ -171,6 +171,18 @@ def test_the_dashboard_exposes_controls_buttons_and_the_panel():
     assert board.children[-2] is panel.export.widget and board.children[-1] is board.settings_link.widget
 
 
+def test_displaying_a_dashboard_never_prints_its_figures(monkeypatch):
+    # ipywidgets puts repr(widget) in a display's text/plain and cuts it at 110 characters; a VBox's own repr
+    # would pretty-print every plotly figure inside, all its data, first (0.15 s of lab 13's page load)
+    import plotly.graph_objects as go
+
+    panel, _ = make_panel()
+    board = panel.dashboard(panel.costs.figure, figures={"costs": panel.costs.figure})
+    monkeypatch.setattr(go.FigureWidget, "__repr__", lambda self: pytest.fail("a figure was printed"))
+    text = board._repr_mimebundle_()["text/plain"]
+    assert text == f"<Dashboard {board.name!r} (controls: 5, figures: 1)>"
+
+
 def test_a_run_stopped_before_its_first_step_reports_nothing():
     def stopped(run, cancel):
         yield DoneEvent(0, True, 0.0)

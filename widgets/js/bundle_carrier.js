@@ -1,9 +1,11 @@
 export default {
   initialize({ model }) {
-    const s = slot();
-    if (s.loading) return;  // another kernel on this page already brought the same bundle
-    s.loading = true;
-    const url = URL.createObjectURL(new Blob([model.get("bundle")], { type: "text/javascript" }));
-    import(url).then(s.resolve, s.reject).finally(() => URL.revokeObjectURL(url));
+    const bundle = model.get("bundle");
+    if (bundle) {  // JupyterLab: the code came with the widget
+      fill(bundle);
+    } else if (!slot().loading) {  // Voilà, and the page's head did not bring it: ask the kernel
+      model.on("msg:custom", (message) => { if (message.bundle) fill(message.bundle); });
+      model.send({ ask: "bundle" });
+    }
   },
 };

@@ -1,0 +1,26 @@
+"""A lab's Voilà page brings plotly's widget code in its head (widgets/page_head.py): the browser evaluates it while
+the notebook still runs, and the kernel never sends the 5 MB bundle over the page's websocket."""
+
+from __future__ import annotations
+
+import pytest
+from test_voila import open_dashboard
+
+pytestmark = pytest.mark.browser
+
+MARK = "dl-lab: plotly in the head"
+
+
+def test_plotlys_code_arrives_in_the_head_before_the_notebook_has_run(page, voila_url):
+    frames: list[int] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda frame: frames.append(len(frame))))
+    expected, counts = open_dashboard(page, voila_url, "01_logistic_regression.ipynb")
+
+    assert counts["drawn"] == expected["FigureWidget"] > 0, counts  # every plot drew, from the head's code
+    ran_at = page.evaluate(f"performance.getEntriesByName({MARK!r})[0]?.startTime")
+    page_end = page.evaluate("performance.getEntriesByType('navigation')[0].responseEnd")
+    assert ran_at is not None, "the page's head has no plotly preload (is voila.json's template 'dl-lab' installed?)"
+    # Voilà sends the rest of the page after the notebook has run: the head's script ran before that
+    assert ran_at < page_end, f"the preload ran at {ran_at:.0f} ms, after the page ended at {page_end:.0f} ms"
+    assert frames and max(frames) < 1_000_000, f"a {max(frames):,}-byte websocket message: the kernel sent the bundle"
+    assert page.errors.items == []
