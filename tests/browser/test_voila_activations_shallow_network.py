@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from lab_pages import error_texts, screenshot, slider
+from lab_pages import error_texts, screenshot
 from lab_servers import ARTIFACTS
 from test_voila import open_dashboard
 from test_voila_labs import FINGERPRINT_JS, choose, click_slider
@@ -36,13 +36,6 @@ def changes(page, plot: str, act, status: str | None = None) -> None:
         page.wait_for_function(f"() => ({STATUS_JS})().includes({status!r})", timeout=60_000)
 
 
-def slider_at(page, label: str, fraction: float, index: int) -> None:
-    """Click the `index`-th slider labelled `label` at `fraction` of its track (two dashboards share labels)."""
-    track = slider(page, label).nth(index).locator(".noUi-base")
-    box = track.bounding_box()  # its size; the click lands where the track is at that moment (see click_slider)
-    track.click(position={"x": fraction * box["width"], "y": box["height"] / 2})
-
-
 def click_board(page, fx: float, fy: float) -> None:
     """A click at (fx, fy) of the decision-boundary plot's area, from its top left corner."""
     plot = page.locator(".js-plotly-plot").filter(has=page.locator(".gtitle", has_text=BOARD)).first
@@ -57,17 +50,17 @@ def test_every_control_moves_its_plot(page, voila_url):
     changes(page, SLOPE, lambda: choose(page, "Activation to inspect", "tanh"))
     changes(page, VALUE, lambda: click_slider(page, "z", 0.8))
     choose(page, "Activation to inspect", "leaky relu")
-    changes(page, VALUE, lambda: slider_at(page, "Leaky ReLU slope", 0.5, 0))
+    changes(page, VALUE, lambda: click_slider(page, "Leaky ReLU slope", 0.5))
 
     # the network: each change trains a new run
     button = lambda name: page.get_by_role("button", name=name, exact=True)  # noqa: E731
     changes(page, COSTS, lambda: button("Train").click(), "Finished tanh · 8 units")
     changes(page, COSTS, lambda: choose(page, "Hidden activation", "leaky relu"), "Finished Leaky ReLU 0.01")
-    changes(page, COSTS, lambda: slider_at(page, "Leaky ReLU slope", 0.3, 1), "Finished Leaky ReLU 0.3")
-    changes(page, UNITS, lambda: slider_at(page, "Hidden units n_h", 0.05, 0), "Finished")
-    changes(page, COSTS, lambda: slider_at(page, "Learning rate α", 0.6, 0), "Finished")
-    changes(page, COSTS, lambda: slider_at(page, "Init factor", 0.7, 0), "Finished")
-    changes(page, COSTS, lambda: slider_at(page, "Iterations", 0.05, 0), "Finished")
+    changes(page, COSTS, lambda: click_slider(page, "Leaky ReLU slope", 0.3, 1), "Finished Leaky ReLU 0.3")
+    changes(page, UNITS, lambda: click_slider(page, "Hidden units n_h", 0.05), "Finished")
+    changes(page, COSTS, lambda: click_slider(page, "Learning rate α", 0.6), "Finished")
+    changes(page, COSTS, lambda: click_slider(page, "Init factor", 0.7), "Finished")
+    changes(page, COSTS, lambda: click_slider(page, "Iterations", 0.05), "Finished")
     changes(page, BOARD, lambda: page.locator(".widget-checkbox", has_text="Compare with logistic regression")
             .locator("input").click(), "Finished")
     assert page.evaluate(POINTS_JS, BOARD) == [100, 100]
@@ -81,7 +74,7 @@ def test_every_control_moves_its_plot(page, voila_url):
 
     choose(page, "Start from", "flower")
     page.wait_for_function(f"() => ({STATUS_JS})().includes('Finished')", timeout=60_000)
-    slider_at(page, "Iterations", 0.97, 0)  # a long run: Stop it once it has begun
+    click_slider(page, "Iterations", 0.97)  # a long run: Stop it once it has begun
     page.wait_for_function(f"() => /Training .*: iteration/.test(({STATUS_JS})())", timeout=60_000)
     button("Stop").click()
     page.wait_for_function(f"() => /Stopped|Finished/.test(({STATUS_JS})())", timeout=60_000)

@@ -74,8 +74,9 @@ def readout(board, label: str) -> float:
 # The helpers below act in `scope`: a dashboard (a locator), or the whole page; on the first matching control.
 
 
-def click_slider(scope, label: str, fraction: float) -> None:
-    """A learner clicks the slider's track `fraction` of the way along.
+def click_slider(scope, label: str, fraction: float, index: int = 0) -> None:
+    """A learner clicks the track of the `index`-th slider labelled `label` (dashboards on one page may share
+    labels) `fraction` of the way along.
 
     The point is placed on the track as it is at the moment of the click (Playwright waits until the track stops
     moving and checks it is what the click hits), not where it was measured: clicking page coordinates measured
@@ -87,7 +88,7 @@ def click_slider(scope, label: str, fraction: float) -> None:
     answered the first at once) left the slider where it was, with nothing on the page to say so (lab 15's τ,
     twice in loops of browser-suite runs).
     """
-    widget = slider(scope, label).first
+    widget = slider(scope, label).nth(index)
     expect(widget.locator(".noUi-target")).not_to_have_class(re.compile(r"\bnoUi-state-tap\b"))
     track = widget.locator(".noUi-base")
     box = track.bounding_box()  # its size: the same wherever it has moved to
