@@ -24,3 +24,11 @@ def test_plotlys_code_arrives_in_the_head_before_the_notebook_has_run(page, voil
     assert ran_at < page_end, f"the preload ran at {ran_at:.0f} ms, after the page ended at {page_end:.0f} ms"
     assert frames and max(frames) < 1_000_000, f"a {max(frames):,}-byte websocket message: the kernel sent the bundle"
     assert page.errors.items == []
+
+
+def test_voila_inside_jupyterlabs_server_as_on_binder_brings_it_too(page, jupyterlab_url):
+    """Binder's Voilà is an extension of the Jupyter server, configured by binder/jupyter_server_config.json."""
+    expected, counts = open_dashboard(page, jupyterlab_url, "01_logistic_regression.ipynb")
+    assert counts["drawn"] == expected["FigureWidget"] > 0, counts
+    assert page.evaluate(f"performance.getEntriesByName({MARK!r}).length") == 1
+    assert page.errors.items == []
