@@ -108,6 +108,21 @@ def test_labelled_lines_stretch_the_reference_to_the_newest_points_even_inside_a
     assert reference.x == () and lines.figure.data[1].x == ()
 
 
+def test_labelled_lines_extend_appends_a_whole_push_of_points_in_one_message():
+    lines = LabelledLines("accuracy", ["a", "b"], x_title="step", y_title="accuracy", reference=(0.2, "chance"))
+    lines.extend([("a", 0, 0.3)])
+    sent: list[str] = []
+    lines.figure.observe(lambda change: change["new"] and sent.append(change["name"]), names="_py2js_update")
+    lines.extend([("a", 10, 0.4), ("b", 0, 0.1), ("a", 20, 0.5), ("b", 10, 0.2)])
+    assert len(sent) == 1  # a message per point queued one redraw each in the browser
+    a, b, reference = lines.figure.data
+    assert a.x == (0, 10, 20) and a.y == (0.3, 0.4, 0.5) and b.x == (0, 10) and b.y == (0.1, 0.2)
+    assert reference.x == (0, 20)
+    lines.clear()
+    lines.extend([("b", 5, 0.9)])
+    assert a.x == () and b.x == (5,) and b.y == (0.9,)
+
+
 def test_train_dev_curves_roll_the_latest_run_to_dotted_in_the_new_runs_first_message():
     curves = TrainDevCurves("cost", "J", log_y=True)
     curves.show([0, 10], [1.0, 0.5], [1.0, 0.8], best=(10, 0.8))

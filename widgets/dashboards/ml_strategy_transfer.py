@@ -42,7 +42,6 @@ def transfer_dashboard() -> Dashboard:
     by_n = accuracy_lines("Final held-out accuracy against n", list(MODES.values()), "labelled examples n")
     by_n.figure.update_xaxes(type="log")
     points: dict[str, dict[int, float]] = {name: {} for name in MODES.values()}
-    evaluations: dict[str, list[tuple[int, float]]] = {}
     summary = readout()
 
     def work(run: Run, cancel: threading.Event):
@@ -57,10 +56,8 @@ def transfer_dashboard() -> Dashboard:
         yield from side_by_side(streams, cancel=cancel)
 
     def show_progress(_run: Run, items) -> None:
-        for label, event in items:
-            if isinstance(event, EvalEvent) and label in points:
-                evaluations.setdefault(label, []).append((event.step, event.metrics["accuracy"]))
-                progress.show(label, [s for s, _ in evaluations[label]], [a for _, a in evaluations[label]])
+        progress.extend([(label, event.step, event.metrics["accuracy"]) for label, event in items
+                         if isinstance(event, EvalEvent) and label in points])
 
     def show_result(run: Run) -> None:
         n, parts = run.config["transfer_examples"], []
@@ -77,13 +74,10 @@ def transfer_dashboard() -> Dashboard:
             p.clear()
         by_n.clear()
 
-    def new_run(_run: Run) -> None:
-        evaluations.clear()
-        progress.clear()
-
     costs = CostCurves("Cost J while pre-training and fine-tuning", x_title="full-batch step", height=320)
     panel = TrainingPanel(controls, work, label=lambda c: f"n = {c['transfer_examples']}", device=device, costs=costs,
-                          on_start=new_run, on_update=show_progress, on_done=show_result, on_clear=clear,
+                          on_start=lambda _run: progress.clear(), on_update=show_progress, on_done=show_result,
+                          on_clear=clear,
                           step_name="step", fixed={"hidden_units": HIDDEN, "lr": 0.5, "seed": 0})
     return panel.dashboard(costs.figure, W.HBox([progress.figure, by_n.figure]), readout=summary,
                            figures={"costs": costs.figure, "accuracy": progress.figure, "accuracy_by_n": by_n.figure})

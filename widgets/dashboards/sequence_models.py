@@ -174,7 +174,6 @@ def recall_dashboard() -> Dashboard:
                              height=340)
     progress.figure.update_yaxes(range=[0, 1.05], tickformat=".0%")
     by_distance, summary = AccuracyByDistance(), readout()
-    evaluations: dict[str, list[tuple[int, float]]] = {}
 
     def work(run: Run, cancel: threading.Event) -> Iterator[tuple[str, Event]]:
         c = run.config
@@ -186,16 +185,9 @@ def recall_dashboard() -> Dashboard:
                 task, c["recall_steps"], eval_every=25, cancel=cancel)
         yield from side_by_side(streams, cancel=cancel)
 
-    def new_run(_run: Run) -> None:
-        evaluations.clear()
-        progress.clear()
-
     def show_progress(_run: Run, items) -> None:
-        for label, event in items:
-            if isinstance(event, EvalEvent):
-                evaluations.setdefault(label, []).append((event.step, event.metrics["accuracy"]))
-                points = evaluations[label]
-                progress.show(label.split(" · ")[0], [s for s, _ in points], [a for _, a in points])
+        progress.extend([(label.split(" · ")[0], event.step, event.metrics["accuracy"]) for label, event in items
+                         if isinstance(event, EvalEvent)])
 
     def show_result(run: Run) -> None:
         for label, history in run.histories.items():
@@ -205,8 +197,9 @@ def recall_dashboard() -> Dashboard:
 
     costs = CostCurves("Cost J (cross-entropy) of each cell while training, latest two runs", x_title="training step",
                        height=360)
-    panel = TrainingPanel(controls, work, label=recall_label, device=device, costs=costs, on_start=new_run,
-                          on_update=show_progress, on_done=show_result, on_clear=by_distance.clear,
+    panel = TrainingPanel(controls, work, label=recall_label, device=device, costs=costs,
+                          on_start=lambda _run: progress.clear(), on_update=show_progress, on_done=show_result,
+                          on_clear=by_distance.clear,
                           step_name="step", fixed={"seed": 0, "batch_size": 64, "task": "recall after T steps"})
     return panel.dashboard(costs.figure, W.HBox([progress.figure, by_distance.lines.figure]), readout=summary,
                            columns=2, figures={"costs": costs.figure, "accuracy": progress.figure,
