@@ -11,7 +11,7 @@ Data mismatch and error analysis are in `ml_strategy_mismatch`, transfer and mul
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import ipywidgets as W
 import torch
@@ -53,7 +53,6 @@ class Scored:
 
     scores: torch.Tensor | None = None  # (m_dev,) P(digit is a 9) on the dev set
     y: torch.Tensor | None = None  # (m_dev,) 1 for a 9
-    curve: tuple[list[float], list[float], list[float]] = field(default_factory=lambda: ([], [], []))
 
 
 def describe_scores(s: BinaryScores, t: float) -> str:
@@ -91,9 +90,7 @@ def threshold_dashboard() -> Dashboard:
             return
         s = binary_scores(state.scores, state.y, threshold.value)
         matrix.show(s.confusion)
-        precision, recall, _ = state.curve
-        pr.show("all thresholds", recall, precision)
-        pr.show("threshold t", [s.recall], [s.precision])
+        pr.show("threshold t", [s.recall], [s.precision])  # the curve itself changes only with a new model
         text.value = describe_scores(s, threshold.value)
 
     def scored(run: Run) -> None:
@@ -101,8 +98,10 @@ def threshold_dashboard() -> Dashboard:
             return
         state.scores = run.model.predict_proba(data.X_dev)[1].cpu()
         state.y = data.Y_dev[0].cpu()
-        state.curve = precision_recall_curve(state.scores, state.y)
-        show()
+        precision, recall, _ = precision_recall_curve(state.scores, state.y)
+        with pr.figure.batch_update():
+            pr.show("all thresholds", recall, precision)
+            show()
 
     costs = CostCurves("Cost J of the 'is it a 9?' classifier while training", x_title="mini-batch step",
                        height=300)

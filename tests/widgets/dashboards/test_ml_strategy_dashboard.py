@@ -39,6 +39,11 @@ def test_threshold_views_wait_for_training_then_follow_the_slider():
         assert p == pytest.approx(tp / (tp + fp) if tp + fp else 0.0) and r == pytest.approx(tp / (tp + fn))
         assert f"recall <b>{r:.1%}</b>" in board.readout.value
     assert len(pr[0].x) > 10 and all(0 <= v <= 1 for v in pr[0].y)
+    sent = []  # a threshold moves the point only: resending the whole curve made the browser redraw it too
+    board.figures["pr_curve"].observe(lambda change: change["new"] and sent.append(change["new"]),
+                                      names="_py2js_update")
+    board.controls["decision_threshold"].value = 0.35
+    assert len(sent) == 1 and sent[0]["style_traces"] == [1], sent
 
 
 def test_threshold_metrics_agree_with_scikit_learn_on_the_trained_scores():
