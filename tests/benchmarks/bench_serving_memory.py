@@ -4,8 +4,11 @@
 
 (a) idle: Voilà started as `.ci/serve` starts it (the repository's voila.json), waited on until its spare kernel
     is ready and the machine is quiet; the server and every process it started, by role;
-(b) labs open together: each of --labs opened in its own Chromium page and kept open (as a learner with four tabs,
-    or four notebooks in JupyterLab: the kernels are the same), then every process again.
+(b) labs open together: each of --labs opened in its own Chromium page and kept open (a learner with four tabs),
+    then every process again.
+
+With --jupyterlab the server is the README's JupyterLab (binder/jupyter_server_config.json, as on Binder) and each
+lab is opened in JupyterLab and run with Run → Run All Cells, the way a learner there opens one lab after another.
 
 Memory is each process's USS (pages only it holds: what it would free on exit) and, summed, the tree's PSS (shared
 pages split among their users): the total a machine must have. Targets (issue 9): the idle server with all labs
@@ -23,18 +26,20 @@ import psutil
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
-from lab_servers import launch_chromium, voila_server  # noqa: E402
+from lab_servers import jupyterlab_server, launch_chromium, voila_server  # noqa: E402
+from test_jupyterlab import run_all  # noqa: E402
 
 DEFAULT_LABS = ["01_logistic_regression.ipynb", "07_optimization.ipynb", "14_object_detection_yolo.ipynb",
                 "18_word_embeddings.ipynb"]  # the four largest kernels measured
 
 
 def server_process(port: int) -> psutil.Process:
+    """The Voilà or JupyterLab server listening on `port` (its command line names the port)."""
     for process in psutil.process_iter(["cmdline"]):
         cmdline = process.info["cmdline"] or []
-        if any(part.endswith("voila") for part in cmdline[:2]) and f"--port={port}" in cmdline:
+        if "ipykernel" not in " ".join(cmdline) and f"--port={port}" in cmdline:
             return process
-    raise LookupError(f"no Voilà server on port {port}")
+    raise LookupError(f"no server on port {port}")
 
 
 def role(process: psutil.Process, server: psutil.Process) -> str:
@@ -76,30 +81,47 @@ def quiet(seconds: float = 60.0) -> None:
         calm = calm + 1 if psutil.cpu_percent(interval=1.0) < 25 else 0
 
 
+def open_in_voila(browser, base: str, name: str):
+    page = browser.new_page()
+    page.goto(f"{base}voila/render/{name}", timeout=180_000)
+    page.wait_for_function("!document.getElementById('loading')", timeout=180_000)
+    return page
+
+
+def open_in_jupyterlab(browser, base: str, name: str):
+    """The notebook in a JupyterLab tab of its own (its own workspace), every cell run."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{base}lab/workspaces/memory-{name[:2]}/tree/{name}", timeout=180_000)
+    run_all(page)
+    return page
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--labs", nargs="*", default=DEFAULT_LABS, help="notebooks to open together")
     parser.add_argument("--wait", type=float, default=20.0, help="seconds after the server starts, before (a)")
+    parser.add_argument("--jupyterlab", action="store_true", help="serve with JupyterLab and Run All Cells")
     args = parser.parse_args()
-    with voila_server(log_name="voila-memory.log") as base:
+    server_context = jupyterlab_server(log_name="jupyterlab-memory.log") if args.jupyterlab else \
+        voila_server(log_name="voila-memory.log")
+    open_lab = open_in_jupyterlab if args.jupyterlab else open_in_voila
+    with server_context as base:
         port = int(base.rstrip("/").rsplit(":", 1)[1])
         server = server_process(port)
-        time.sleep(args.wait)  # the index's kernel starts, then the spare a few seconds later
+        time.sleep(args.wait)  # Voilà: the index's kernel starts, then the spare; JupyterLab: its spare
         quiet()
-        report("(a) idle, as served", tree(server))
+        report(f"(a) idle, as served by {'JupyterLab' if args.jupyterlab else 'Voilà'}", tree(server))
         with sync_playwright() as playwright:
             browser = launch_chromium(playwright)
             pages = []
             for name in args.labs:
-                page = browser.new_page()
-                page.goto(f"{base}voila/render/{name}", timeout=180_000)
-                page.wait_for_function("!document.getElementById('loading')", timeout=180_000)
-                pages.append(page)
+                pages.append(open_lab(browser, base, name))
                 quiet()
             rows = tree(server)
             report(f"(b) {len(pages)} labs open: {', '.join(name[:2] for name in args.labs)}", rows)
             kernels = [row for row in rows if row[0] == "kernel"]
-            print(f"  the {len(kernels)} kernels with a page (the index's included) together: PSS "
+            index = "" if args.jupyterlab else " (the index's included)"
+            print(f"  the {len(kernels)} kernels with a page{index} together: PSS "
                   f"{sum(row[3] for row in kernels):.2f} GB")
             browser.close()
 
