@@ -388,6 +388,18 @@ def test_epsilon_sweep_matches_direct_checks_and_remembers():
         EpsilonSweep(f, network.params, [0.0])
 
 
+def test_epsilon_sweep_with_a_cost_alone_gives_the_same_estimates_as_numerical_gradient():
+    network = CheckNetwork("dw_factor")  # a bug in the backward pass: the cost, and so the estimates, are unchanged
+    assert network.cost(network.params).item() == network.cost_and_gradients(network.params)[0].item()
+    sweep = EpsilonSweep(network.cost_and_gradients, network.params, [1e-3], cost=network.cost)
+    for epsilon in (1e-3, 1e-6):
+        one, two = sweep.approximations(epsilon)
+        for name in network.params:
+            assert torch.equal(one[name], numerical_gradient(network.cost_and_gradients, network.params, epsilon,
+                                                             two_sided=False)[name])
+            assert torch.equal(two[name], numerical_gradient(network.cost_and_gradients, network.params, epsilon)[name])
+
+
 def test_an_unknown_bug_is_named():
     with pytest.raises(ValueError, match="The 'planted_bug' parameter must be one of"):
         CheckNetwork("typo")

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from lab.optimizers import Adam, GradientDescent, Momentum, NotesRMSprop, RMSprop, make_optimizer
+from lab.optimizers import Adam, GradientDescent, Momentum, NotesRMSprop, RMSprop, TorchAdamUpdate, make_optimizer
 from lab.optimizers import trajectory as walk_positions
 from lab.seeding import make_generator
 
@@ -205,6 +205,28 @@ def test_trajectory_compares_any_two_optimizers():
     assert gd == [[0.5], [0.25]]  # w := w − 0.25·2w
 
 
+def test_torch_adam_update_takes_the_steps_of_torch_optim_adam():
+    """Notebook 07 compares the course's Adam with PyTorch's update function at load: that function must take the
+    same steps as the `torch.optim.Adam` class, on two tensors of different shapes, with non-default settings."""
+    cost = lambda ws: (ws[0] ** 2).sum() + 10 * (ws[1] ** 4).sum()  # noqa: E731
+    runs = []
+    for build in (lambda ws: torch.optim.Adam(ws, lr=0.05, betas=(0.8, 0.99), eps=1e-6),
+                  lambda ws: TorchAdamUpdate(ws, lr=0.05, betas=(0.8, 0.99), eps=1e-6)):
+        ws = [torch.tensor([1.0, -2.0], dtype=torch.float64, requires_grad=True),
+              torch.tensor([[0.5], [-0.3]], dtype=torch.float64, requires_grad=True)]
+        optimizer = build(ws)
+        for _ in range(25):
+            optimizer.zero_grad()
+            cost(ws).backward()
+            optimizer.step()
+        runs.append([w.detach().clone() for w in ws])
+    for theirs, ours in zip(*runs, strict=True):
+        torch.testing.assert_close(ours, theirs, rtol=1e-12, atol=1e-12)
+    assert not torch.equal(runs[1][0], torch.tensor([1.0, -2.0], dtype=torch.float64))  # it moved
+    with pytest.raises(ValueError, match="'lr'"):
+        TorchAdamUpdate([torch.zeros(1)], lr=-1.0)
+
+
 def test_the_course_optimizers_never_import_torch_dynamo():
     """torch's own `add_param_group` and `zero_grad` import torch._dynamo on first use (1.2 s here): a dashboard's
     first run would pay it before its first point. The course's optimizers, and the labs that train with them,
@@ -218,6 +240,8 @@ def test_the_course_optimizers_never_import_torch_dynamo():
             "for name in ('gd', 'momentum', 'rmsprop', 'adam'):\n"
             "    o = make_optimizer(name, p, lr=0.1); o.zero_grad(); p[0].grad = torch.ones(3); o.step()\n"
             "RecallTraining('lstm', 3).step(); NameTraining('gru', hidden_size=4).step()\n"
+            "from lab.loss_surface import elongated_bowl\nfrom lab.optimizers import TorchAdamUpdate, trajectory\n"
+            "trajectory(lambda w: TorchAdamUpdate(w, lr=0.1), elongated_bowl, [3.0, -2.0], steps=2)\n"
             "print('torch._dynamo' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -35,10 +35,11 @@ def load_ipython_extension(shell) -> None:
 
 
 # What the labs' pages import as they load, beyond torch and the toolkit (found by running every notebook in a
-# preloaded kernel; CPU time on 2 cores): skimage's photo readers (labs 01, 12, 14: 0.3 s, +22 MB) and
-# torch._dynamo, which torch.optim imports with its first optimizer (lab 07 checks its Adam against
-# torch.optim.Adam: 1.1–1.4 s, +70 MB). tests/test_cold_start.py finds a package a new lab adds.
-PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transform", "psutil", "torch._dynamo")
+# preloaded kernel; CPU time on 2 cores): skimage's photo readers (labs 01, 12, 14: 0.3 s, +22 MB). Not
+# torch._dynamo (1.1–1.4 s, +70 MB), which the `torch.optim` classes import on first use: no page uses one as it
+# loads (lab 07 compares its Adam with torch's update function instead). tests/test_cold_start.py finds a package
+# a new lab adds, and a page that imports torch._dynamo.
+PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transform", "psutil")
 
 
 def preload() -> None:

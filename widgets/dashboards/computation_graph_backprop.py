@@ -392,7 +392,8 @@ def gradient_check_dashboard() -> Dashboard:
                  BUG_CHOICES)
     networks = {key: CheckNetwork(key) for _, key in BUG_CHOICES}  # same data and weights; bugs only in backward
     correct = networks["none"]
-    sweep = EpsilonSweep(correct.cost_and_gradients, correct.params, SWEEP)  # the cost is the same for every bug
+    sweep = EpsilonSweep(correct.cost_and_gradients, correct.params, SWEEP, cost=correct.cost)  # the same cost
+    # for every bug: only the backward passes differ
     views = CheckViews(list(correct.params), sweep.errors(checked_gradients(correct.cost_and_gradients,
                                                                            correct.params)))
     text = readout()
