@@ -14,7 +14,9 @@ slider's maximum), so the slider ends where it started. Each press is timed in t
 
 Presses 250 ms apart overlap a slow update, which is the point: a press that waits behind the previous one's
 redraw is timed with the wait included. A press that changes nothing (a slider at a step that redraws the same
-picture) is not counted. After the 4th press a training run is stopped with its Stop button, and the machine
+picture) is not counted; for a view, neither is a press whose kernel reply carried no plot message (the page's
+websocket frames are watched for that, `FRAMES_JS`): its plots had nothing to redraw, and the first change after it
+would be the next press's. After the 4th press a training run is stopped with its Stop button, and the machine
 left to settle before the next slider. Targets: p95 ≤ 100 ms for a view, ≤ 250 ms for a first point.
 
 Some views only show something once a model exists: `PREPARE` trains those dashboards first (the Train buttons
@@ -52,9 +54,31 @@ PREPARE = {
     "14_object_detection_yolo.ipynb": "train briefly",
 }
 
+# Installed in every page before its scripts run: hands each websocket frame's text (its first 4 kB: the message's
+# header, parent header and method) to `window.__frameHook`, which INSTRUMENT_JS sets.
+FRAMES_JS = """(() => {
+  const Native = window.WebSocket, decoder = new TextDecoder();
+  const text = data => {
+    if (typeof data === 'string') return data.slice(0, 4096);
+    try {  // an ArrayBuffer or a typed array (Jupyter's binary protocol); anything else reads as nothing
+      return decoder.decode(new Uint8Array(data.buffer || data, data.byteOffset || 0, Math.min(data.byteLength, 4096)));
+    } catch (error) { return ''; }
+  };
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', e => window.__frameHook && window.__frameHook('in', () => text(e.data)));
+    }
+    send(data) {
+      if (window.__frameHook) window.__frameHook('out', () => text(data));
+      return super.send(data);
+    }
+  };
+})();"""
+
 # Installed on the slider's dashboard before its presses: records, for each trusted keydown, when the dashboard
 # first changed after it (plot, other output) and when a new run's first point appeared.
-INSTRUMENT_JS = """(slider) => {
+INSTRUMENT_JS = r"""(slider) => {
   const board = slider.closest('BOARD');
   document.querySelectorAll('[data-nudged]').forEach(el => el.removeAttribute('data-nudged'));
   board.setAttribute('data-nudged', '');  // for Playwright: the dashboard to stop
@@ -68,8 +92,24 @@ INSTRUMENT_JS = """(slider) => {
   const rec = window.__nudges = {presses: [], busy: false, lastChange: 0};
   const isStatus = el => el.closest('.lab-status') || (el.querySelector && el.querySelector('.lab-status'));
   document.addEventListener('keydown', event => {
-    if (event.isTrusted) rec.presses.push({t: performance.now(), snap: shape(), plot: null, other: null, point: null});
+    if (event.isTrusted) rec.presses.push({t: performance.now(), snap: shape(), plot: null, other: null, point: null,
+                                           sent: null, plotMessages: 0});
   }, {capture: true});
+  // the press's own message to the kernel (the first widget update sent after its keydown), and how many plot
+  // messages the kernel sent in reply to it (frames that name it as their parent)
+  window.__frameHook = (direction, read) => {
+    const last = rec.presses.at(-1);
+    if (direction === 'out') {
+      if (!last || last.sent !== null) return;
+      const frame = read();
+      if (/"method":\s*"update"/.test(frame)) last.sent = (frame.match(/"msg_id":\s*"([^"]+)"/) || [, ''])[1];
+      return;
+    }
+    if (!rec.presses.some(press => press.sent)) return;
+    const frame = read();
+    if (!frame.includes('_py2js_')) return;
+    for (const press of rec.presses) if (press.sent && frame.includes(press.sent)) press.plotMessages += 1;
+  };
   const observer = new MutationObserver(mutations => {
     const now = performance.now();
     if (board.querySelector('.lab-status-busy')) rec.busy = true;
@@ -101,7 +141,7 @@ INSTRUMENT_JS = """(slider) => {
   rec.longTasks = [];
   const busy = new PerformanceObserver(list => list.getEntries().forEach(e => rec.longTasks.push(e.duration)));
   busy.observe({type: 'longtask'});
-  window.__nudgeStop = () => { observer.disconnect(); busy.disconnect(); };
+  window.__nudgeStop = () => { observer.disconnect(); busy.disconnect(); window.__frameHook = null; };
 }""".replace("BOARD", BOARD)
 
 
@@ -150,7 +190,8 @@ def nudge(page, slider) -> dict:
             break
         page.wait_for_timeout(100)
     rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, long: window.__nudges.longTasks, "
-                        "presses: window.__nudges.presses.map(p => ({plot: p.plot, other: p.other, point: p.point}))})")
+                        "presses: window.__nudges.presses.map(p => ({plot: p.plot, other: p.other, point: p.point, "
+                        "sent: p.sent, plot_messages: p.plotMessages}))})")
     if rec["busy"]:
         board = page.locator("[data-nudged]")
         stop = board.locator("button", has_text=re.compile(r"^\s*(Stop|Stop search)\s*$"))
@@ -161,10 +202,12 @@ def nudge(page, slider) -> dict:
 
 
 def latencies(rec: dict) -> tuple[str, list[float]]:
-    """('view' or 'training', the presses' times in ms)."""
+    """('view' or 'training', the presses' times in ms). A view's press whose message the kernel answered without
+    a plot message had nothing to redraw: the plot change timed after it is the next press's."""
     if rec["busy"]:
         return "training", [p["point"] for p in rec["presses"] if p["point"] is not None]
-    plotted = [p["plot"] for p in rec["presses"] if p["plot"] is not None]
+    redrawn = [p for p in rec["presses"] if not p.get("sent") or p.get("plot_messages")]
+    plotted = [p["plot"] for p in redrawn if p["plot"] is not None]
     return "view", plotted or [p["other"] for p in rec["presses"] if p["other"] is not None]
 
 
@@ -223,6 +266,7 @@ def main() -> None:
         for name in names:
             quiet_cpu(120)
             context = browser.new_context(viewport={"width": 1280, "height": 900})
+            context.add_init_script(FRAMES_JS)
             page, timings, kernel_id = open_interactive(context, base, name)
             print(f"{name}: interactive after {timings['interactive']:.2f} s", flush=True)
             if PREPARE.get(name) == "press every Train":
