@@ -17,7 +17,7 @@ from collections.abc import Iterator
 
 import ipywidgets as W
 
-from lab.name_model import ALPHABET, MARK, NameTraining, chance_cost
+from lab.name_model import ALPHABET, MARK, NameTraining, chance_cost, encoded_names
 from lab.recall_task import SYMBOLS, RecallTraining
 from lab.sequence import CELL_NAMES, GradientsThroughTime, gradients_through_time
 from lab.training import EvalEvent, Event, side_by_side, train
@@ -296,6 +296,9 @@ def name_model_dashboard() -> Dashboard:
                 "batch_size": control("batch_size", value=64, high=512), "name_steps": control("name_steps"),
                 "clip_norm": control("clip_norm")}
     explorer, summary = NameExplorer(), readout()
+    # a model's first run reads and encodes the census list (0.17 s of its first point, measured 281 ms in the page):
+    # done now, beside the page's loading, it is ready before the learner's first press
+    threading.Thread(target=encoded_names, args=(controls["name_list"].value,), daemon=True).start()
 
     def work(run: Run, cancel: threading.Event) -> Iterator[Event]:
         c = run.config
