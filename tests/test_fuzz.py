@@ -374,6 +374,7 @@ BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.optimizers.RMSprop": lambda: {"params": _leaf()},
     "lab.optimizers.NotesRMSprop": lambda: {"params": _leaf()},
     "lab.optimizers.Adam": lambda: {"params": _leaf()},
+    "lab.optimizers.TorchAdamUpdate": lambda: {"params": _leaf()},
     "lab.optimizers.make_optimizer": lambda: {"name": "adam", "params": _leaf()},
     "lab.regularization.l2_penalty": lambda: {"params": {"W1": torch.ones(2, 2), "b1": torch.ones(2, 1)}, "m": 4},
     "lab.regularization.l2_gradient": lambda: {"W": torch.ones(2, 2), "m": 4},

@@ -39,7 +39,8 @@ def load_ipython_extension(shell) -> None:
 # torch._dynamo (1.1–1.4 s, +70 MB), which the `torch.optim` classes import on first use: no page uses one as it
 # loads (lab 07 compares its Adam with torch's update function instead). tests/test_cold_start.py finds a package
 # a new lab adds, and a page that imports torch._dynamo.
-PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transform", "psutil")
+PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transform", "psutil",
+                "names")  # lab 17 reads its census lists as the page loads (the package itself: 1.5 ms)
 
 
 def preload() -> None:
