@@ -381,15 +381,23 @@ def numerical_gradient(f: CostAndGradients, params: Params, epsilon: float = 1e-
     epsilon = validate("check_epsilon", epsilon)
     params = _check_params(params)
     base = None if two_sided else _cost(f, params)
-    approx = {}
-    for name, value in params.items():
-        flat = torch.empty(value.numel(), dtype=torch.float64)
-        for i in range(value.numel()):
-            up = _nudged_cost(f, params, name, i, epsilon)
-            flat[i] = (up - _nudged_cost(f, params, name, i, -epsilon)) / (2 * epsilon) if two_sided \
-                else (up - base) / epsilon
-        approx[name] = flat.reshape(value.shape).to(dtype=value.dtype, device=value.device)
-    return approx
+
+    def estimate(name: str, i: int) -> tuple[float]:
+        up = _nudged_cost(f, params, name, i, epsilon)
+        return ((up - _nudged_cost(f, params, name, i, -epsilon)) / (2 * epsilon) if two_sided
+                else (up - base) / epsilon,)
+
+    return _entrywise(params, estimate)[0]
+
+
+def _entrywise(params: Params, estimate: Callable[[str, int], tuple[float, ...]], count: int = 1,
+               ) -> tuple[Params, ...]:
+    """`count` dicts keyed and shaped like `params` (their dtype and device): the k-th holds the k-th of the
+    `count` numbers `estimate(name, i)` returns for entry i (row-major) of parameter `name`."""
+    flats = {name: [estimate(name, i) for i in range(value.numel())] for name, value in params.items()}
+    return tuple({name: torch.tensor([entry[k] for entry in flats[name]], dtype=torch.float64)
+                  .reshape(value.shape).to(dtype=value.dtype, device=value.device)
+                  for name, value in params.items()} for k in range(count))
 
 
 def relative_difference(approx: Params, grads: Params) -> float:
@@ -443,18 +451,13 @@ class EpsilonSweep:
         `numerical_gradient(f, params, epsilon, two_sided=False)` and `numerical_gradient(f, params, epsilon)`."""
         if epsilon not in self._approx:
             epsilon = validate("check_epsilon", epsilon)
-            base = _cost(self.f, self.params)
-            one, two = {}, {}
-            for name, value in self.params.items():
-                flat_one = torch.empty(value.numel(), dtype=torch.float64)
-                flat_two = torch.empty(value.numel(), dtype=torch.float64)
-                for i in range(value.numel()):
-                    up = _nudged_cost(self.f, self.params, name, i, epsilon)
-                    flat_one[i] = (up - base) / epsilon
-                    flat_two[i] = (up - _nudged_cost(self.f, self.params, name, i, -epsilon)) / (2 * epsilon)
-                one[name] = flat_one.reshape(value.shape).to(dtype=value.dtype, device=value.device)
-                two[name] = flat_two.reshape(value.shape).to(dtype=value.dtype, device=value.device)
-            self._approx[epsilon] = (one, two)
+            f, params, base = self.f, self.params, _cost(self.f, self.params)
+
+            def both(name: str, i: int) -> tuple[float, float]:
+                up = _nudged_cost(f, params, name, i, epsilon)
+                return (up - base) / epsilon, (up - _nudged_cost(f, params, name, i, -epsilon)) / (2 * epsilon)
+
+            self._approx[epsilon] = _entrywise(params, both, count=2)
         return self._approx[epsilon]
 
     def errors(self, grads: Params) -> tuple[list[float], list[float]]:
