@@ -1,9 +1,11 @@
 """Benchmark for lab 08 (not collected by pytest): `python tests/benchmarks/bench_search.py [--trials 32] [--dask]`.
 
 Prints
-- the same `--trials` one-second trainings (lab.search_objective.DigitsTrial) run on a local pool of 1 worker and
-  of 2 workers in the same run, the wall time of each and the ratio (near 2 on 2 free cores; less when other work
-  shares the machine: run it under `flock /tmp/dl-lab-heavy.lock` and say how busy the machine was);
+- the same `--trials` trainings (lab.search_objective.DigitsTrial, `--epochs` each: the default 200 makes a trial
+  of about a second on one core, ten times the dashboard's 20-epoch trial) run on a local pool of 1 worker and of
+  2 workers in the same run, the wall time of each and the ratio (near 2 on 2 free cores; less when other work
+  shares the machine: run it under `flock /tmp/dl-lab-heavy.lock` and say how busy the machine was), then the
+  same with the dashboard's own trial;
 - with `--dask`, the same trials on a Dask LocalCluster of 2 workers (cluster start counted separately);
 - the headless dashboard: seconds from Start to the "trials launched" event and to the first trial drawn, for a
   first search (the pool starts) and a second one (the pool is warm), and the p95 of moving a non-training
@@ -29,9 +31,9 @@ from lab.search import DEFAULT_AXES, BackendChoice, LocalPool, open_backend, run
 from lab.search_objective import DigitsTrial  # noqa: E402
 
 
-def timed_search(executor, configs) -> tuple[float, list[float]]:
+def timed_search(trial: DigitsTrial, executor, configs) -> tuple[float, list[float]]:
     start = time.perf_counter()
-    results = list(run_trials(DigitsTrial(), configs, executor))
+    results = list(run_trials(trial, configs, executor))
     assert all(isinstance(r, dict) for _, r in results), [r for _, r in results if not isinstance(r, dict)]
     return time.perf_counter() - start, [r["seconds"] for _, r in results]
 
@@ -45,27 +47,27 @@ def workers_memory() -> str:
     return ", ".join(f"pid {c.pid} {rss_mb(c):.0f} MB" for c in children) or "none"
 
 
-def bench_pools(trials: int) -> None:
+def bench_pools(trial: DigitsTrial, trials: int) -> None:
     configs = sample_configs(DEFAULT_AXES, trials, "random", seed=0)
     walls = {}
     for workers in (1, 2):
         pool = LocalPool(workers)
         list(run_trials(DigitsTrial(epochs=1), configs[:workers], pool))  # start the processes first
-        walls[workers], seconds = timed_search(pool, configs)
-        print(f"{workers} worker(s): {trials} trials in {walls[workers]:.1f} s (median trial "
-              f"{statistics.median(seconds):.2f} s); workers: {workers_memory()}", flush=True)
+        walls[workers], seconds = timed_search(trial, pool, configs)
+        print(f"{trial.epochs}-epoch trials, {workers} worker(s): {trials} trials in {walls[workers]:.1f} s "
+              f"(median trial {statistics.median(seconds):.2f} s); workers: {workers_memory()}", flush=True)
         pool.shutdown()
-    print(f"speed-up with 2 workers: {walls[1] / walls[2]:.2f}×", flush=True)
+    print(f"{trial.epochs}-epoch trials, speed-up with 2 workers: {walls[1] / walls[2]:.2f}×", flush=True)
 
 
-def bench_dask(trials: int) -> None:
+def bench_dask(trial: DigitsTrial, trials: int) -> None:
     configs = sample_configs(DEFAULT_AXES, trials, "random", seed=0)
     start = time.perf_counter()
     backend = open_backend(BackendChoice("dask_local", 2))
     print(f"Dask LocalCluster of 2 started in {time.perf_counter() - start:.1f} s", flush=True)
-    wall, seconds = timed_search(backend.executor, configs)
-    print(f"Dask, 2 workers: {trials} trials in {wall:.1f} s (median trial {statistics.median(seconds):.2f} s); "
-          f"processes: {workers_memory()}", flush=True)
+    wall, seconds = timed_search(trial, backend.executor, configs)
+    print(f"Dask, 2 workers, {trial.epochs}-epoch trials: {trials} trials in {wall:.1f} s (median trial "
+          f"{statistics.median(seconds):.2f} s); processes: {workers_memory()}", flush=True)
     backend.close()
 
 
@@ -96,14 +98,17 @@ def bench_dashboard() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=32)
+    parser.add_argument("--epochs", type=int, default=200, help="epochs per trial (the dashboard's: 20)")
     parser.add_argument("--dask", action="store_true")
     args = parser.parse_args()
     configure_threads()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs", flush=True)
     bench_dashboard()
-    bench_pools(args.trials)
+    long_trial = DigitsTrial(epochs=args.epochs)
+    bench_pools(long_trial, args.trials)
+    bench_pools(DigitsTrial(), args.trials)
     if args.dask:
-        bench_dask(args.trials)
+        bench_dask(long_trial, args.trials)
     print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
 
 

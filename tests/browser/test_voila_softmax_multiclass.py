@@ -63,6 +63,14 @@ def check_run(board, label: str) -> dict:
     return curve
 
 
+def move_slider(board, label: str, fraction: float) -> None:
+    """Click `label`'s track at `fraction` and wait until the slider shows another value (a click on the handle
+    itself moves nothing, and the run it was meant to start would never come)."""
+    before = value(board, label)
+    click_slider(board, label, fraction)
+    eventually(board.page, lambda: (assert_not_equal(value(board, label), before)))
+
+
 def test_every_control_shows_what_it_should(page, voila_url):
     open_dashboard(page, voila_url, NOTEBOOK)
 
@@ -99,9 +107,14 @@ def test_every_control_shows_what_it_should(page, voila_url):
     board = dashboard(page, COSTS)
     board.locator("button", has_text=re.compile(r"^\s*Train\s*$")).click()
     check_run(board, run_label(board))
-    for label, fraction in [("Learning rate α", 0.7), ("Mini-batch size", 0.3),
+    # each click lands well away from the handle (α's default 0.5 sits at 0.675 of its log track) and starts a
+    # run whose final status (its label, and the steps its epochs make) differs from the last run's: a status left
+    # by an earlier run cannot pass for the new one's
+    for label, fraction in [("Learning rate α", 0.4), ("Mini-batch size", 0.3),
                             ("Hidden units (0 = softmax regression)", 0.3), ("Epochs", 0.05)]:
-        click_slider(board, label, fraction)
+        before = (run_label(board), value(board, "Epochs"))
+        move_slider(board, label, fraction)
+        assert (run_label(board), value(board, "Epochs")) != before
         check_run(board, run_label(board))
     by_hand = run_label(board)
     choose(board, "Implementation", "torch autograd")
@@ -109,16 +122,16 @@ def test_every_control_shows_what_it_should(page, voila_url):
     assert autograd == by_hand.replace("by hand", "autograd")
     assert check_run(board, autograd)["y"] == pytest.approx(trace(plot_data(board, COSTS), by_hand)["y"], rel=1e-3)
 
-    click_slider(board, "Mini-batch size", 0.0)  # batch 1 …
+    move_slider(board, "Mini-batch size", 0.0)  # batch 1 …
     check_run(board, run_label(board))
-    click_slider(board, "Epochs", 0.97)  # … for about 97 epochs: a long run, which Stop ends
+    move_slider(board, "Epochs", 0.97)  # … for about 97 epochs: a long run, which Stop ends
     eventually(page, lambda: assert_in("Training", board.locator(".lab-status").inner_text()))
     board.locator("button", has_text="Stop").click()
     eventually(page, lambda: assert_in("Stopped", board.locator(".lab-status").inner_text()))
 
-    click_slider(board, "Mini-batch size", 0.3)  # a healthy network again: at this α, batch 1 kills ReLU units,
+    move_slider(board, "Mini-batch size", 0.3)  # a healthy network again: at this α, batch 1 kills ReLU units,
     check_run(board, run_label(board))  # and a dead network gives every digit the same bars
-    click_slider(board, "Dev digit #", 0.5)
+    move_slider(board, "Dev digit #", 0.5)
 
     def chosen_digit():
         index = int(value(board, "Dev digit #"))
@@ -140,3 +153,7 @@ def assert_in(part: str, text: str) -> None:
 
 def assert_equal(a, b) -> None:
     assert a == b, a
+
+
+def assert_not_equal(a, b) -> None:
+    assert a != b, a

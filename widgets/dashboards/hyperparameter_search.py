@@ -251,7 +251,7 @@ class SearchViews:
 
 def hyperparameter_search_dashboard(objective=None) -> Dashboard:
     """Budget, method, α and β ranges and scales, and where trials run → trial scatter, best so far, progress.
-    `objective` (default `DigitsTrial()`, about a second a trial) is what each trial runs: any picklable
+    `objective` (default `DigitsTrial()`, about a tenth of a second a trial) is what each trial runs: any picklable
     callable config → {"dev_error", "train_error", …}."""
     objective = objective or DigitsTrial()
     controls, backends, search = search_controls(), Backends(), Search()
