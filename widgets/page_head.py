@@ -4,9 +4,7 @@ Voilà sends a page's head at once and the rest once the notebook has run (1–2
 is idle meanwhile. Without help it evaluates plotly's 5 MB widget bundle only after the widgets arrive: 0.5–1 s
 of CPU before the first plot. The lab's Voilà template (`widgets/voila_template`, named `dl-lab` in `voila.json`)
 puts the bundle into the head with the jinja filter below, filling the page-wide slot the figures' loaders read
-(`widgets.plotly_bundle`); the kernel's carrier widget then has nothing to send. The same template loads Voilà's
-own front end (voila.js) with the first cell rather than at the page's end, so its code is evaluated while the
-other cells run: 0.3 s less from the notebook's end to the page shown, warm or cold.
+(`widgets.plotly_bundle`); the kernel's carrier widget then has nothing to send.
 
     python -m widgets.page_head     # install the template into this environment (.ci/setup.sh, binder/postBuild)
 """

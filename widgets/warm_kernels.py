@@ -9,6 +9,10 @@ needs the CPU. The server uses it when configured so (`voila.json`, `binder/jupy
 
     "KernelProvisionerFactory": {"default_provisioner_name": "dl-lab-warm"}
 
+A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the first spare a few
+seconds after it starts (`start_spares`), so the first notebook opened is warm too; Voilà on its own starts it with
+the index's kernel.
+
 A kernel is started the usual way when no spare is alive, on a restart (the kernel keeps its connection), when
 the kernel manager wants encrypted transport, or when the requested environment changes a variable the spare
 started with (such a variable may have acted at start-up, e.g. `OMP_NUM_THREADS`).
@@ -26,7 +30,7 @@ import uuid
 from dataclasses import dataclass
 from subprocess import Popen
 
-from jupyter_client.connect import write_connection_file
+from jupyter_client.connect import LocalPortCache, write_connection_file
 from jupyter_client.launcher import launch_kernel
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Float, Integer
@@ -162,6 +166,7 @@ class SparePool:
 
 
 POOL = SparePool()
+SERVER_START_DELAY = 5.0  # seconds from a server's start to its first spare (see start_spares)
 
 
 class WarmKernelProvisioner(LocalProvisioner):
@@ -172,16 +177,21 @@ class WarmKernelProvisioner(LocalProvisioner):
 
     _launched = False
 
+    def recipe(self, cmd: list[str], env: dict) -> Recipe:
+        """How a spare for this kernel manager starts: the server's environment and the kernel spec's variables
+        (the page adds its own later)."""
+        km = self.parent
+        base = {name: value for name, value in os.environ.items() if name not in PER_LAUNCH}
+        base.update({name: env[name] for name in (self.kernel_spec.env or {}) if name in env})
+        return Recipe(list(cmd), km.connection_file, km.transport, km.ip, km.kernel_name, base)
+
     async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
         km = self.parent
         first, self._launched = not self._launched, True
         if not first or km is None or getattr(km, "curve_publickey", None) is not None or self.spares < 1:
             return await super().launch_kernel(cmd, **kwargs)
         env = dict(kwargs.get("env") or os.environ)
-        # a spare starts with the server's environment and the kernel spec's variables; the page adds its own later
-        base = {name: value for name, value in os.environ.items() if name not in PER_LAUNCH}
-        base.update({name: env[name] for name in (self.kernel_spec.env or {}) if name in env})
-        recipe = Recipe(list(cmd), km.connection_file, km.transport, km.ip, km.kernel_name, base)
+        recipe = self.recipe(cmd, env)
         spare = POOL.take(recipe.key)
         POOL.refill_later(recipe, self.spares, self.refill_delay)
         if spare is not None and (spare.unsuitable_variables(env) or not spare.listening()):
@@ -198,3 +208,42 @@ class WarmKernelProvisioner(LocalProvisioner):
         self.cwd = kwargs.get("cwd")
         self.connection_info = spare.info
         return spare.info
+
+
+async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
+    """Start the spares of `kernels`' (a MultiKernelManager's) default kernel `delay` seconds from now, before any
+    page asks for a kernel: otherwise the first notebook a JupyterLab or Binder server opens starts cold (only
+    after a first kernel does the pool know how kernels start). Nothing happens unless the server's provisioner is
+    this one."""
+    await asyncio.sleep(delay)  # the server, and the browser loading its page, come first
+    km, _name, _id = kernels.pre_start_kernel(None, {})
+    try:
+        cmd, kwargs = await km.pre_start_kernel(env=dict(os.environ))  # picks the provisioner, builds the command
+        provisioner = km.provisioner
+        if isinstance(provisioner, WarmKernelProvisioner) and getattr(km, "curve_publickey", None) is None:
+            recipe = provisioner.recipe(cmd, kwargs.get("env") or dict(os.environ))
+            while POOL.count(recipe.key) < provisioner.spares:
+                POOL.start(recipe)
+    finally:  # what was set aside for a kernel that is never started: its connection file, its ports
+        km.cleanup_connection_file()
+        if getattr(km.provisioner, "ports_cached", False):
+            cache = LocalPortCache.instance()
+            for port in (km.shell_port, km.iopub_port, km.stdin_port, km.hb_port, km.control_port):
+                cache.return_port(port)
+
+
+def _jupyter_server_extension_points() -> list[dict]:
+    return [{"module": "widgets.warm_kernels"}]
+
+
+def _load_jupyter_server_extension(serverapp) -> None:
+    """A Jupyter server (JupyterLab, Binder) that enables this module starts a spare a few seconds after it starts:
+    `"ServerApp": {"jpserver_extensions": {"widgets.warm_kernels": true}}`."""
+    task = asyncio.get_event_loop().create_task(start_spares(serverapp.kernel_manager))
+    task.add_done_callback(lambda done: done.cancelled() or done.exception() is None or serverapp.log.warning(
+        "No spare kernel at start-up: %s", done.exception()))
+    _STARTING.add(task)  # the loop keeps only a weak reference to a task
+    task.add_done_callback(_STARTING.discard)
+
+
+_STARTING: set = set()

@@ -204,3 +204,31 @@ def test_a_spare_that_cannot_take_a_handover_is_never_given_to_a_page(tmp_path, 
 
     said = run(scenario())
     assert said == {"torch": False, "cwd": str(page), "query": "b=2", "handover": None}  # an ordinary kernel
+
+
+def test_a_server_starts_a_spare_before_its_first_page_which_then_gets_it(tmp_path, pool, provisioner_named):
+    """What the server extension does as JupyterLab or Binder starts: the first notebook opened is served warm."""
+    from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    kernels = AsyncMultiKernelManager(config=config, connection_dir=str(tmp_path))
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        await warm_kernels.start_spares(kernels, delay=0.0)
+        assert sorted(p.name for p in tmp_path.iterdir() if "spare" not in p.name) == ["notebooks"]  # nothing kept
+        await wait_for_spare()
+        first, said = await start(tmp_path, page, QUERY_STRING="lr=0.3")
+        await first.shutdown_kernel(now=True)
+        return said
+
+    said = run(scenario())
+    assert said["torch"] and said["cwd"] == str(page) and said["query"] == "lr=0.3"
+
+
+def test_binders_server_enables_the_extension_that_starts_it():
+    config = json.loads((Path(__file__).resolve().parents[2] / "binder" / "jupyter_server_config.json").read_text())
+    assert config["ServerApp"]["jpserver_extensions"] == {"widgets.warm_kernels": True}
+    assert warm_kernels._jupyter_server_extension_points() == [{"module": "widgets.warm_kernels"}]
