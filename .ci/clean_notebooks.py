@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-NOTEBOOK_METADATA = ("kernelspec", "language_info")
+NOTEBOOK_METADATA = ("kernelspec", "language_info", "dl-lab")  # dl-lab: what the page needs (widgets/page_head.py)
 
 
 def clean(notebook: dict) -> dict:

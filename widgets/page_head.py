@@ -40,8 +40,13 @@ def _installed_plotlys() -> str:
     return preload_script(bundle_source(), plotly.__version__)
 
 
-def plotly_preload(_value: object = None) -> str:
-    """A jinja filter: the <script> that loads plotly's widget code into the page ("" when plotly is missing)."""
+def plotly_preload(notebook: object = None) -> str:
+    """A jinja filter on the page's notebook: the <script> that loads plotly's widget code into the page; "" when
+    plotly is missing, or when the notebook's metadata says it draws no plot (`"dl-lab": {"plotly": false}`, the
+    index: its page would spend about a second of the browser's CPU evaluating code it never runs)."""
+    metadata = getattr(notebook, "metadata", None) or {}
+    if metadata.get("dl-lab", {}).get("plotly") is False:
+        return ""
     try:
         return _installed_plotlys()
     except (ImportError, FileNotFoundError):  # no plotly, or one keeping its code elsewhere: the carrier sends it

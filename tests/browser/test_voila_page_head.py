@@ -32,3 +32,10 @@ def test_voila_inside_jupyterlabs_server_as_on_binder_brings_it_too(page, jupyte
     assert counts["drawn"] == expected["FigureWidget"] > 0, counts
     assert page.evaluate(f"performance.getEntriesByName({MARK!r}).length") == 1
     assert page.errors.items == []
+
+
+def test_the_index_which_draws_no_plot_comes_without_plotlys_code(page, voila_url):
+    expected, counts = open_dashboard(page, voila_url, "00_index.ipynb")
+    assert expected["FigureWidget"] == 0 and counts == {**counts, **expected}, (expected, counts)
+    assert page.evaluate(f"performance.getEntriesByName({MARK!r}).length") == 0
+    assert page.errors.items == []

@@ -49,3 +49,13 @@ def test_voila_and_binder_use_the_template_and_its_filter():
         config = json.loads(root.joinpath(path).read_text())
         assert config["VoilaConfiguration"]["template"] == page_head.TEMPLATE, path
         assert config["VoilaExporter"]["filters"] == {"lab_plotly_preload": "widgets.page_head.plotly_preload"}, path
+
+
+def test_a_notebook_that_says_it_draws_no_plot_gets_no_preload():
+    import nbformat
+
+    plain, no_plots = nbformat.v4.new_notebook(), nbformat.v4.new_notebook(metadata={"dl-lab": {"plotly": False}})
+    assert page_head.plotly_preload(plain) == page_head.plotly_preload(None) != ""
+    assert page_head.plotly_preload(no_plots) == ""
+    index = nbformat.read(resources.files("widgets").joinpath("../notebooks/00_index.ipynb"), 4)
+    assert page_head.plotly_preload(index) == ""  # the index: links and the device, no plot
