@@ -1,10 +1,10 @@
 """plotly's widget code, in the head of every Voilà page, so the browser loads it while the notebook still runs.
 
 Voilà sends a page's head at once and the rest once the notebook has run (1–2 s on two busy cores); the browser
-is idle meanwhile. Without help it evaluates plotly's 5 MB widget bundle only after the widgets arrive: 0.5–1 s
-of CPU before the first plot. The lab's Voilà template (`widgets/voila_template`, named `dl-lab` in `voila.json`)
-puts the bundle into the head with the jinja filter below, filling the page-wide slot the figures' loaders read
-(`widgets.plotly_bundle`); the kernel's carrier widget then has nothing to send.
+is idle meanwhile. Without help it evaluates plotly's widget bundle (the lab's lean build, 1.6 MB) only after the
+widgets arrive: 0.3–1 s of CPU before the first plot. The lab's Voilà template (`widgets/voila_template`, named
+`dl-lab` in `voila.json`) puts the bundle into the head with the jinja filter below, filling the page-wide slot the
+figures' loaders read (`widgets.plotly_bundle`); the kernel's carrier widget then has nothing to send.
 
     python -m widgets.page_head     # install the template into this environment (.ci/setup.sh, binder/postBuild)
 """

@@ -1,5 +1,6 @@
 """A lab's Voilà page brings plotly's widget code in its head (widgets/page_head.py): the browser evaluates it while
-the notebook still runs, and the kernel never sends the 5 MB bundle over the page's websocket."""
+the notebook still runs, and the kernel never sends the bundle over the page's websocket. That code is the lab's lean
+build (widgets/js/plotly_widget_cartesian.js, 1.6 MB), not plotly's own 5 MB bundle."""
 
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ def test_plotlys_code_arrives_in_the_head_before_the_notebook_has_run(page, voil
     assert ran_at is not None, "the page's head has no plotly preload (is voila.json's template 'dl-lab' installed?)"
     # Voilà sends the rest of the page after the notebook has run: the head's script ran before that
     assert ran_at < page_end, f"the preload ran at {ran_at:.0f} ms, after the page ended at {page_end:.0f} ms"
+    size = page.evaluate("Math.max(...[...document.head.querySelectorAll('script[type=module]')]"
+                         ".map(s => s.textContent.length))")
+    assert 1_000_000 < size < 2_000_000, f"{size:,} characters of plotly code in the head, not the lean build's 1.6 MB"
     assert frames and max(frames) < 1_000_000, f"a {max(frames):,}-byte websocket message: the kernel sent the bundle"
     assert page.errors.items == []
 

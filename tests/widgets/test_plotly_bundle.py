@@ -1,12 +1,18 @@
 """The plotly bundle travels once per kernel: figures get a small loader, one hidden carrier holds the code."""
 
+import importlib.resources
+import json
+import re
 import shutil
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
+import plotly
 import plotly.graph_objects as go
+import pytest
+from plotly.basedatatypes import BaseTraceType
 from plotly.basewidget import BaseFigureWidget
 
 import widgets  # noqa: F401  (installs the shared bundle)
@@ -54,7 +60,7 @@ def test_the_javascript_ships_in_the_wheel(tmp_path):
                    check=True, capture_output=True)
     (wheel,) = tmp_path.glob("dl_lab-*.whl")
     names = zipfile.ZipFile(wheel).namelist()
-    for script in ("bundle_carrier.js", "bundle_slot.js", "figure_loader.js"):
+    for script in ("bundle_carrier.js", "bundle_slot.js", "figure_loader.js", plotly_bundle.LEAN_BUNDLE):
         assert f"widgets/js/{script}" in names
     for part in ("conf.json", "index.html.j2"):  # the Voilà template `python -m widgets.page_head` installs
         assert f"widgets/voila_template/{part}" in names
@@ -89,9 +95,85 @@ def test_in_voila_the_carrier_sends_the_code_only_to_a_page_that_asks(monkeypatc
     assert sent == [{"bundle": plotly_bundle.bundle_source()}]
 
 
-def test_the_bundle_source_is_what_plotlys_figure_widget_would_send():
+def test_plotlys_own_bundle_is_what_its_figure_widget_would_send():
     run = subprocess.run([sys.executable, "-c", "from plotly.basewidget import BaseFigureWidget as B; "
-                          "from widgets.plotly_bundle import bundle_source; print(str(B._esm) == bundle_source())"],
+                          "from widgets.plotly_bundle import plotlys_bundle; print(str(B._esm) == plotlys_bundle())"],
                          capture_output=True, text=True, check=True,
                          env={**__import__("os").environ, "LAB_SHARED_PLOTLY_BUNDLE": "0"})
     assert run.stdout.split() == ["True"]
+
+
+ROOT = Path(__file__).resolve().parents[2]
+LEAN = plotly_bundle.script(plotly_bundle.LEAN_BUNDLE)
+
+
+def test_the_pages_load_the_lean_build_with_the_installed_plotly():
+    """A plotly with another widget protocol or plotly.js needs a new build (.ci/build-plotly-widget): without one
+    every page silently falls back to plotly's own 5 MB bundle."""
+    assert plotly_bundle.bundle_source() == LEAN
+    assert len(LEAN) < len(plotly_bundle.plotlys_bundle()) / 2.5
+    assert LEAN.startswith(f"// plotly {plotly.__version__} FigureWidget front end")  # the build says what it is
+
+
+def test_the_lean_build_speaks_the_installed_plotlys_widget_protocol():
+    protocol = plotly_bundle.widget_protocol(LEAN)
+    assert {"_py2js_restyle", "_py2js_relayout", "_js2py_relayout", "_widget_data"} <= protocol
+    assert protocol == plotly_bundle.widget_protocol(plotly_bundle.plotlys_bundle())
+    assert hasattr(BaseFigureWidget, "_py2js_restyle") and hasattr(BaseFigureWidget, "_js2py_relayout")
+
+
+def test_the_lean_build_carries_the_same_plotly_js_as_plotlys_own():
+    """plotly's Python side validates figures against one plotly.js release: the lean build takes that release."""
+    head = importlib.resources.files("plotly").joinpath("package_data", "plotly.min.js").open().read(200)
+    release = re.search(r"plotly\.js v(\S+)", head).group(1)
+    assert plotly_bundle.plotly_js_release(LEAN) == release == plotly_bundle.plotly_js_release(
+        plotly_bundle.plotlys_bundle())
+    assert f"plotly.js-cartesian-dist-min {release}," in LEAN.splitlines()[0]
+
+
+def every_trace_type_the_labs_draw() -> set[str]:
+    """Trace types named anywhere in the lab's code and notebooks: go.X(...), fig.add_x(...), type="x"."""
+    members = {name: getattr(go, name) for name in dir(go) if name[:1].isupper()}  # go imports its classes lazily
+    classes = {name: cls for name, cls in members.items() if isinstance(cls, type) and issubclass(cls, BaseTraceType)}
+    known = {cls().type for cls in classes.values()}
+    found = set()
+    for path in [*ROOT.glob("lab/**/*.py"), *ROOT.glob("widgets/**/*.py"), *ROOT.glob("notebooks/*.ipynb")]:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":
+            text = "\n".join("".join(c["source"]) for c in json.loads(text)["cells"] if c["cell_type"] == "code")
+        found |= {classes[name]().type for name in re.findall(r"\bgo\.(\w+)\(", text) if name in classes}
+        found |= set(re.findall(r"\.add_(\w+)\(", text)) & known
+        found |= set(re.findall(r"\btype\s*[=:]\s*[\"'](\w+)[\"']", text)) & known
+    return found
+
+
+def test_the_lean_build_draws_every_trace_type_the_labs_use():
+    used = every_trace_type_the_labs_draw()
+    assert {"scatter", "heatmap", "bar"} <= used  # the scan finds what is there
+    assert used <= plotly_bundle.trace_types(LEAN), used - plotly_bundle.trace_types(LEAN)
+    assert "scatter3d" not in plotly_bundle.trace_types(LEAN)  # and the build is the lean one
+
+
+OTHER_PLOTLYS = {  # what a plotly release that needs a new lean build could change in its own bundle
+    "another plotly.js": lambda code: re.sub(r'(\.version=")[^"]+("\})', r"\g<1>9.9.9\2", code),
+    "a renamed message": lambda code: code.replace("_py2js_restyle", "_py2js_restyleTraces"),
+}
+
+
+@pytest.mark.parametrize("change", OTHER_PLOTLYS)
+def test_with_another_plotly_the_pages_load_plotlys_own_bundle(monkeypatch, change):
+    other = OTHER_PLOTLYS[change](plotly_bundle.plotlys_bundle())
+    assert other != plotly_bundle.plotlys_bundle()
+    monkeypatch.setattr(plotly_bundle, "plotlys_bundle", lambda: other)
+    plotly_bundle.bundle_source.cache_clear()
+    try:
+        assert plotly_bundle.bundle_source() == other
+    finally:
+        monkeypatch.undo()
+        plotly_bundle.bundle_source.cache_clear()
+    assert plotly_bundle.bundle_source() == LEAN
+
+
+@pytest.mark.parametrize("source", ["", "var a=1;", 'k.version="4.1.1"'])
+def test_other_code_names_no_plotly_js_release(source):
+    assert plotly_bundle.plotly_js_release(source) is None
