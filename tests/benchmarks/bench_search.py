@@ -1,13 +1,13 @@
 """Benchmark for lab 08 (not collected by pytest): `python tests/benchmarks/bench_search.py [--trials 32] [--dask]`.
 
 Prints
-- the same `--trials` trainings (lab.search_objective.DigitsTrial, `--epochs` each: the default 200 makes a trial
-  of about a second on one core, ten times the dashboard's 20-epoch trial) run on a local pool of 1 worker and of
-  2 workers in the same run, the wall time of each and the ratio (near 2 on 2 free cores; less when other work
-  shares the machine: run it under `flock /tmp/dl-lab-heavy.lock` and say how busy the machine was), then the
-  same with the dashboard's own trial;
+- the same `--trials` trainings (lab.search_objective.DigitsTrial, `--epochs` each: the default is the
+  dashboard's own trial, 200 epochs, about a second on one core) run on a local pool of 1 worker and of 2 workers
+  in the same run, the wall time of each and the ratio (near 2 on 2 free cores; less when other work shares the
+  machine: run it under `flock /tmp/dl-lab-heavy.lock` and say how busy the machine was);
 - with `--dask`, the same trials on a Dask LocalCluster of 2 workers (cluster start counted separately);
-- the headless dashboard: seconds from Start to the "trials launched" event and to the first trial drawn, for a
+- the headless dashboard: seconds from Start to the "trials launched" event, to the plan's ticks drawn and to the
+  first trial drawn, for a
   first search (the pool starts) and a second one (the pool is warm), and the p95 of moving a non-training
   control (the search starts only from its button, so a slider move should cost well under 100 ms);
 - the memory: this process (the kernel's stand-in) and each worker process, RSS in MB.
@@ -89,7 +89,8 @@ def bench_dashboard() -> None:
         board.controls["train"].click()
         assert board.runner.wait(300)
         t = board.search.timings
-        print(f"dashboard, {run}: Start → trials launched {t['launched'] * 1e3:.0f} ms, → first trial drawn "
+        print(f"dashboard, {run}: Start → trials launched {t['launched'] * 1e3:.0f} ms, → the plan's ticks drawn "
+              f"{t['planned_drawn'] * 1e3:.0f} ms, → first trial drawn "
               f"{t['first_point'] * 1e3:.0f} ms; 8 trials done; kernel {rss_mb(psutil.Process()):.0f} MB, "
               f"workers: {workers_memory()}", flush=True)
     board.backends.close()
@@ -98,17 +99,17 @@ def bench_dashboard() -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=200, help="epochs per trial (the dashboard's: 20)")
+    parser.add_argument("--epochs", type=int, default=DigitsTrial.epochs, help="epochs per trial (default: the "
+                        "dashboard's)")
     parser.add_argument("--dask", action="store_true")
     args = parser.parse_args()
     configure_threads()
     print(f"load average before: {os.getloadavg()[0]:.1f} on {psutil.cpu_count()} CPUs", flush=True)
     bench_dashboard()
-    long_trial = DigitsTrial(epochs=args.epochs)
-    bench_pools(long_trial, args.trials)
-    bench_pools(DigitsTrial(), args.trials)
+    trial = DigitsTrial(epochs=args.epochs)
+    bench_pools(trial, args.trials)
     if args.dask:
-        bench_dask(long_trial, args.trials)
+        bench_dask(trial, args.trials)
     print(f"load average after: {os.getloadavg()[0]:.1f}", flush=True)
 
 

@@ -23,23 +23,30 @@ TRIALS = "Dev error of every finished trial"
 BEST = "Best dev error so far"
 SEARCH_TIMEOUT_MS = 240_000  # a cluster start and a few one-second trainings on a busy machine
 
-POINTS_JS = """(title) => {
+POINTS_JS = """(title, trace) => {
   const gd = Array.from(document.querySelectorAll('.js-plotly-plot')).find(
     p => p.layout && p.layout.title && String(p.layout.title.text || '').startsWith(title));
-  return gd && gd.data[0] && gd.data[0].x ? gd.data[0].x.length : 0;
+  return gd && gd.data[trace] && gd.data[trace].x ? gd.data[trace].x.length : 0;
 }"""
+FINISHED, PLANNED = 0, 2  # the scatter's traces: finished trials, and ticks for the trials not finished yet
 
 
 def start_search(board) -> dict[str, float]:
-    """Press Start search; seconds until the progress line ("0 / 4 trials, …") and until the first point."""
+    """Press Start search; seconds until the progress line ("0 / 4 trials, …"), until the plan's ticks along the
+    bottom of the scatter (one per trial, before any finishes: a trial trains for about a second), and until the
+    first finished trial's point."""
     page = board.page
     clicked = time.monotonic()
     board.locator("button", has_text=re.compile(r"^\s*Start search\s*$")).click()
     page.wait_for_function("() => /\\d+ \\/ \\d+ trials/.test(document.body.innerText)", polling=20,
                            timeout=SEARCH_TIMEOUT_MS)
     launched = time.monotonic() - clicked
-    page.wait_for_function(f"() => ({POINTS_JS})({json.dumps(TRIALS)}) > 0", polling=20, timeout=SEARCH_TIMEOUT_MS)
-    return {"launched_s": launched, "first_point_s": time.monotonic() - clicked}
+    page.wait_for_function(f"() => ({POINTS_JS})({json.dumps(TRIALS)}, {PLANNED}) > 0", polling=20,
+                           timeout=SEARCH_TIMEOUT_MS)
+    planned = time.monotonic() - clicked
+    page.wait_for_function(f"() => ({POINTS_JS})({json.dumps(TRIALS)}, {FINISHED}) > 0", polling=20,
+                           timeout=SEARCH_TIMEOUT_MS)
+    return {"launched_s": launched, "plan_drawn_s": planned, "first_point_s": time.monotonic() - clicked}
 
 
 def check_search(board, trials: int) -> None:

@@ -2,8 +2,9 @@
 
 `hyperparameter_search_dashboard` returns (does not display) the dashboard: budget, method, the ranges and scales
 of α and momentum β, and where trials run (a local process pool, a Dask local cluster, or a Dask scheduler at an
-address) → a scatter of α against dev error coloured by β that fills in as trials finish, the best dev error so
-far against trials finished (searches overlaid), a progress line, Stop, and a Zoom-in button (coarse to fine).
+address) → a scatter of α against dev error coloured by β that fills in as trials finish (the trials still to
+finish are ticks along its bottom from the moment Start is pressed), the best dev error so far against trials
+finished (searches overlaid), a progress line, Stop, and a Zoom-in button (coarse to fine).
 
 Nothing starts with the dashboard: the pool or cluster starts with the first search and is reused while the
 choice stays the same; it is shut down when the choice changes, and when the kernel ends (`lab.search.Backend`).
@@ -15,6 +16,7 @@ import html
 import math
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -46,6 +48,7 @@ SCALE_WORDS = {"log": "log", "linear": "linear", "one_minus_log": "1 − β log"
 @dataclass(frozen=True)
 class LaunchedEvent:
     total: int  # trials in this search
+    configs: tuple[dict, ...]  # their hyperparameters, in launch order
     workers: int  # trials that run at once
     description: str  # where they run, e.g. "a local pool of 2 processes"
     dashboard_link: str | None  # the Dask dashboard, if any
@@ -68,12 +71,27 @@ class Search:
     total: int = 0
     workers: int = 0
     started: float = 0.0  # perf_counter at Start
+    planned: tuple[dict, ...] = ()  # every config of the search
     trials: list[TrialEvent] = field(default_factory=list)
-    timings: dict[str, float] = field(default_factory=dict)  # "launched", "first_point": seconds after Start
+    # seconds after Start: "launched", "planned_drawn" (the plan's ticks), "first_point" (the first finished trial)
+    timings: dict[str, float] = field(default_factory=dict)
 
     def reset(self) -> None:
         self.total = self.workers = 0
-        self.started, self.trials, self.timings = time.perf_counter(), [], {}
+        self.started, self.planned, self.trials, self.timings = time.perf_counter(), (), [], {}
+
+    @property
+    def pending(self) -> list[dict]:
+        """The planned configs that have not finished (nor failed) yet: waiting, running, or cancelled by Stop."""
+        ended = Counter(config_key(t.config) for t in self.trials)
+        left = []
+        for config in self.planned:
+            key = config_key(config)
+            if ended[key]:
+                ended[key] -= 1
+            else:
+                left.append(config)
+        return left
 
     @property
     def finished(self) -> list[TrialEvent]:
@@ -81,6 +99,10 @@ class Search:
 
     def best(self) -> TrialEvent | None:
         return min(self.finished, key=lambda t: t.metrics["dev_error"], default=None)
+
+
+def config_key(config: dict) -> tuple:
+    return tuple(sorted(config.items()))
 
 
 class Backends:
@@ -156,7 +178,7 @@ def search_work(objective, backends: Backends, search: Search):
         except (ValueError, ConnectionError) as error:  # said on the status line; the local pool still works
             hint = " Choose “local pool” to search on this machine." if isinstance(error, ConnectionError) else ""
             raise Refusal(f"{error}{hint}") from None
-        yield LaunchedEvent(len(configs), backend.workers, backend.description, backend.dashboard_link,
+        yield LaunchedEvent(len(configs), tuple(configs), backend.workers, backend.description, backend.dashboard_link,
                             time.perf_counter() - started)
         done, best = 0, math.inf
         for config, result in run_trials(objective, configs, backend.executor, cancel=cancel):
@@ -196,14 +218,14 @@ class SearchViews:
         s = self.search
         for _label, event in items:
             if isinstance(event, LaunchedEvent):
-                s.total, s.workers = event.total, event.workers
+                s.total, s.workers, s.planned = event.total, event.workers, event.configs
                 s.timings["launched"] = event.seconds
                 self.link.value = (f'Trials run on {html.escape(event.description)}. <a href="{event.dashboard_link}" '
                                    f'target="_blank">Open the Dask dashboard</a> to watch the workers.'
                                    if event.dashboard_link else f"Trials run on {html.escape(event.description)}.")
             elif isinstance(event, TrialEvent):
                 s.trials.append(event)
-        if s.trials:
+        if s.planned:
             self.draw(run)
         elapsed = time.perf_counter() - s.started
         if not any(isinstance(e, DoneEvent) for _, e in items):
@@ -215,16 +237,20 @@ class SearchViews:
         failed = [t for t in s.trials if t.metrics is None]
         betas = [t.config["beta"] for t in finished]
         ticks = [0.5, 0.8, 0.9, 0.95, 0.99, 0.995, 0.999]
+        pending = s.pending
         self.scatter.show([t.config["lr"] for t in finished], [t.metrics["dev_error"] for t in finished],
                           [-math.log10(1 - b) for b in betas], [trial_text(t) for t in finished],
                           [t.config["lr"] for t in failed], [trial_text(t) for t in failed],
-                          colour_ticks=([-math.log10(1 - b) for b in ticks], [f"{b:g}" for b in ticks]))
+                          colour_ticks=([-math.log10(1 - b) for b in ticks], [f"{b:g}" for b in ticks]),
+                          pending_xs=[c["lr"] for c in pending],
+                          pending_texts=[f"α={c['lr']:.3g}, β={c['beta']:.4g}: not finished yet" for c in pending])
         best, curve = math.inf, []
         for t in s.trials:
             if t.metrics is not None:
                 best = min(best, t.metrics["dev_error"])
             curve.append(best)
         self.best.update_run(run.label, list(range(1, len(curve) + 1)), curve)
+        s.timings.setdefault("planned_drawn", time.perf_counter() - s.started)
         if finished and "first_point" not in s.timings:
             s.timings["first_point"] = time.perf_counter() - s.started
 
@@ -238,9 +264,15 @@ class SearchViews:
 
     def done(self, run: Run) -> None:
         s = self.search
+        cancelled = len(s.pending)  # left by Stop (or by an error that ended the search)
+        if cancelled:
+            s.planned = tuple(t.config for t in s.trials)
+            self.draw(run)  # takes their ticks away
         failed = [t for t in s.trials if t.metrics is None]
         best = s.best()
         text = f"<b>{html.escape(run.label)}</b>: {len(s.finished)} trials finished"
+        if cancelled:
+            text += f", {cancelled} never run (stopped)"
         if best is not None:
             text += f"; best {html.escape(trial_text(best))}"
         if failed:
@@ -251,7 +283,7 @@ class SearchViews:
 
 def hyperparameter_search_dashboard(objective=None) -> Dashboard:
     """Budget, method, α and β ranges and scales, and where trials run → trial scatter, best so far, progress.
-    `objective` (default `DigitsTrial()`, about a tenth of a second a trial) is what each trial runs: any picklable
+    `objective` (default `DigitsTrial()`, about a second a trial on one core) is what each trial runs: any picklable
     callable config → {"dev_error", "train_error", …}."""
     objective = objective or DigitsTrial()
     controls, backends, search = search_controls(), Backends(), Search()

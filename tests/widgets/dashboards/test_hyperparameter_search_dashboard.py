@@ -46,7 +46,32 @@ def test_a_random_search_fills_the_scatter_and_the_best_so_far_curve(dashboard):
     assert min(scatter.y) == pytest.approx(best.y[-1])
     assert "Finished random · 6 trials" in dashboard.status.text and "best dev accuracy" in dashboard.status.text
     assert dashboard.backends.current.workers == 2
-    assert {"launched", "first_point"} <= set(dashboard.search.timings)
+    assert {"launched", "planned_drawn", "first_point"} <= set(dashboard.search.timings)
+    assert dashboard.figures["trials"].data[2].x in (None, ())  # every planned trial finished: no tick left
+
+
+def test_the_plan_is_drawn_before_any_trial_finishes():
+    """Start draws every planned α as a tick along the bottom at once; each finished trial takes its tick away."""
+    board = hyperparameter_search_dashboard(DigitsTrial(epochs=60))  # long enough to look before one finishes
+    try:
+        board.controls["search_budget"].value = 9
+        board.controls["search_method"].value = "grid"
+        board.controls["train"].click()
+        deadline = time.perf_counter() + 60
+        while "planned_drawn" not in board.search.timings and time.perf_counter() < deadline:
+            time.sleep(0.01)
+        figure = board.figures["trials"]
+        ticks, finished = list(figure.data[2].x), len(figure.data[0].x or ())
+        assert len(ticks) + finished == 9 and len(ticks) >= 5, (ticks, finished)
+        assert len({round(x, 12) for x in ticks}) <= 3  # a 3 × 3 grid: three values of α
+        assert all(y == 0.025 for y in figure.data[2].y) and figure.data[2].yaxis == "y2"
+        assert board.search.timings["planned_drawn"] < board.search.timings.get("first_point", float("inf"))
+        assert board.runner.wait(120)
+        assert len(figure.data[0].x) == 9 and figure.data[2].x in (None, ())
+    finally:
+        board.runner.stop()
+        board.runner.wait(30)
+        board.backends.close()
 
 
 def test_a_grid_tries_fewer_distinct_learning_rates(dashboard):
@@ -102,3 +127,6 @@ def test_stop_ends_the_search_before_every_trial_ran(dashboard):
     dashboard.controls["stop"].click()
     assert dashboard.runner.wait(30)
     assert "Stopped" in dashboard.status.text and len(dashboard.search.trials) < 40
+    never_run = 40 - len(dashboard.search.trials)
+    assert f"{never_run} never run (stopped)" in dashboard.readout.value
+    assert dashboard.figures["trials"].data[2].x in (None, ())  # no tick left for a trial that will never run
