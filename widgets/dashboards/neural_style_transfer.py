@@ -187,7 +187,10 @@ class StyleViews:
         self.images.show(1, load_colour_photo(config["style_photo"], side))
 
     def new_run(self, run: Run) -> None:
-        self.state = LiveState(started=time.perf_counter())
+        # the Gram matrices wait GRAMS_EVERY like every later redraw of them: the run's first push is then the
+        # picture and the curves only, the page's quickest answer to the control that started the run
+        now = time.perf_counter()
+        self.state = LiveState(started=now, grams_pushed=now)
         self.parts.clear()
         self.show_photos(run.config)
 

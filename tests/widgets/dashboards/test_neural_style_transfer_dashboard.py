@@ -137,3 +137,31 @@ def test_rebuilding_from_a_layer_moves_random_pixels_towards_the_photo():
     task = board.panel.run.model
     assert len(task.history) == 30 and task.history[-1][0] < task.history[0][0]
     assert "rebuilt from layer 1, iteration 30" in board.images.caption(1)
+
+
+class FrozenClock:
+    """The dashboard module's clock, stopped: no IMAGE_EVERY or GRAMS_EVERY ever passes during a run."""
+
+    @staticmethod
+    def perf_counter() -> float:
+        return 1000.0
+
+
+def test_a_new_runs_first_push_leaves_the_gram_matrices_for_later(monkeypatch):
+    """The first push of a run carries the picture and the curves; the Gram matrices follow GRAMS_EVERY later, or
+    when the run ends (here the clock is stopped, so only then)."""
+    board = style_transfer_dashboard()
+    grams_drawn, views = [], []
+    show_grams = nst.StyleViews.show_grams
+
+    def spy(self, *args):
+        views.append(self)
+        grams_drawn.append(len(self.state.task.history))
+        return show_grams(self, *args)
+
+    monkeypatch.setattr(nst.StyleViews, "show_grams", spy)
+    monkeypatch.setattr(nst, "time", FrozenClock)
+    small(board, steps=40)
+    assert len(views[-1].state.image_pushes) >= 2, "no push before the run ended: the test saw nothing"
+    assert grams_drawn == [40]
+    assert "layer 3" in board.figures["grams"].layout.title.text
