@@ -81,11 +81,12 @@ def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(t
     assert "--config=binder/jupyter_server_config.json" in (ROOT / "README.md").read_text()
 
 
-def test_voila_and_jupyterlab_start_every_kernel_from_a_spare_with_the_imports_done():
+def test_voila_and_jupyterlab_start_every_kernel_with_the_imports_done():
     """A lab's kernel spends its first seconds importing torch, plotly and ipywidgets. Voilà and the README's
-    JupyterLab (and Binder) hand each new kernel a spare that did that already (widgets/warm_kernels.py), instead
-    of keeping a preheated kernel per notebook (0.3–0.7 GB each, ~9 GB for 19 labs). Only the index, which holds
-    no dashboard, stays preheated: its kernel also starts the first spare when the server starts."""
+    JupyterLab (and Binder) fork each new kernel from a template that did that already (on Linux; elsewhere they
+    hand it a spare: widgets/warm_kernels.py), instead of keeping a preheated kernel per notebook (0.3–0.7 GB each,
+    ~9 GB for 19 labs). Only the index, which holds no dashboard, stays preheated: its kernel also starts the
+    template when the server starts."""
     from importlib.metadata import entry_points
 
     from widgets.warm_kernels import WarmKernelProvisioner

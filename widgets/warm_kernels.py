@@ -1,4 +1,4 @@
-"""Spare kernels: a kernel provisioner that hands each new kernel a process started earlier, imports done.
+"""Warm kernels: a kernel provisioner whose kernels start with the labs' imports already done.
 
 A lab's kernel spends its first seconds importing torch, plotly and ipywidgets, before the notebook's first
 line runs. Voilà can run whole notebooks ahead of time (a pool per notebook), but that holds 0.3–0.7 GB per lab
@@ -9,13 +9,20 @@ needs the CPU. The server uses it when configured so (`voila.json`, `binder/jupy
 
     "KernelProvisionerFactory": {"default_provisioner_name": "dl-lab-warm"}
 
-A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the first spare a few
-seconds after it starts (`start_spares`), so the first notebook opened is warm too; Voilà on its own starts it with
-the index's kernel.
+A page that finds no spare ready (a second lab opened within the seconds the next spare takes to start), and a
+restart (the kernel keeps its connection, which a spare does not have), get a kernel forked from a kernel
+template (`widgets.kernel_template`, Linux only): a process that did the imports once and forks a kernel in a
+fraction of a second. A spare stays the first choice: a page served by a spare was 0.2–0.5 s quicker than one
+served by a forked kernel (measured, not explained; see the README).
 
-A kernel is started the usual way when no spare is alive, on a restart (the kernel keeps its connection), when
-the kernel manager wants encrypted transport, or when the requested environment changes a variable the spare
-started with (such a variable may have acted at start-up, e.g. `OMP_NUM_THREADS`).
+A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the first spare and
+the template a few seconds after it starts (`start_spares`), so the first notebook opened is warm too; Voilà on
+its own starts them with the index's kernel.
+
+A kernel is started the usual way when the kernel manager wants encrypted transport, when the template cannot
+serve it (not Linux, a kernel that is not `python -m ipykernel_launcher`, a template that failed), or when the
+requested environment changes a variable the spare or template started with (such a variable may have acted at
+start-up, e.g. `OMP_NUM_THREADS`).
 """
 
 from __future__ import annotations
@@ -26,6 +33,7 @@ import contextlib
 import json
 import os
 import re
+import sys
 import uuid
 from dataclasses import dataclass
 from subprocess import Popen
@@ -33,8 +41,9 @@ from subprocess import Popen
 from jupyter_client.connect import LocalPortCache, write_connection_file
 from jupyter_client.launcher import launch_kernel
 from jupyter_client.provisioning import LocalProvisioner
-from traitlets import Float, Integer
+from traitlets import Bool, Float, Integer
 
+from widgets.forked_kernels import LAUNCHER, ForkedKernel, Template, TemplatePool, forkable
 from widgets.warm_start import HANDOVER, listening_mark
 
 EXTENSION = "--ext=widgets.warm_start"
@@ -43,6 +52,15 @@ PER_LAUNCH = {HANDOVER, "JPY_PARENT_PID"}
 # what Voilà (the request, as CGI names it) and Jupyter Server (the notebook's path) add for a page: read by the
 # notebook's code, never at start-up, so a spare can take them late
 PAGE_VARIABLES = re.compile(r"(SCRIPT_NAME|PATH_INFO|QUERY_STRING|SERVER_\w+|HTTP_\w+|VOILA_\w+|JPY_\w+)")
+
+
+def unsuitable_variables(started_with: dict, env: dict) -> list[str]:
+    """The variables of `env` that a process started with `started_with` cannot take: one it started with, changed
+    or removed, or a new one (either may have acted at start-up, like OMP_NUM_THREADS), unless it is a page's
+    variable (read by the notebook, never at start-up) or the launcher's own."""
+    changed = {name for name, value in started_with.items() if env.get(name) != value}
+    added = {name for name in env if name not in started_with}
+    return sorted(name for name in changed | added if name not in PER_LAUNCH and not PAGE_VARIABLES.fullmatch(name))
 
 
 @dataclass
@@ -79,11 +97,7 @@ class Spare:
         return os.path.exists(listening_mark(self.handover_file))
 
     def unsuitable_variables(self, env: dict) -> list[str]:
-        """The variables of `env` it cannot take: one it started with, changed or removed; a new one that is not
-        a page's (it may act at start-up, like OMP_NUM_THREADS)."""
-        changed = {name for name, value in self.env.items() if name not in PER_LAUNCH and env.get(name) != value}
-        added = {name for name in env if name not in self.env and not PAGE_VARIABLES.fullmatch(name)}
-        return sorted(changed | added - PER_LAUNCH)
+        return unsuitable_variables(self.env, env)
 
     def remove_files(self) -> None:
         paths = [self.connection_file, self.handover_file, listening_mark(self.handover_file)]
@@ -166,12 +180,19 @@ class SparePool:
 
 
 POOL = SparePool()
+TEMPLATES = TemplatePool()
 SERVER_START_DELAY = 5.0  # seconds from a server's start to its first spare (see start_spares)
 
 
 class WarmKernelProvisioner(LocalProvisioner):
-    """A LocalProvisioner whose kernels are spares started earlier with the lab's imports done."""
+    """A LocalProvisioner whose kernels start with the lab's imports done: a spare started earlier, or (Linux) a
+    kernel forked from a template when no spare is ready, and on a restart."""
 
+    fork = Bool(sys.platform == "linux", config=True, help="Keep a kernel template that did the imports, and fork "
+                "a kernel from it whenever no spare is ready (Linux: macOS's system libraries are not safe to "
+                "fork). Off: such a kernel starts the usual way.")
+    template_wait = Float(60.0, config=True, help="Seconds a kernel waits for a template still importing (a new "
+                          "kernel would import as long) before it starts the usual way.")
     spares = Integer(1, config=True, help="Spare kernels kept started for each kind of kernel.")
     refill_delay = Float(5.0, config=True, help="Seconds after a spare is taken before the next one starts.")
 
@@ -185,13 +206,32 @@ class WarmKernelProvisioner(LocalProvisioner):
         base.update({name: env[name] for name in (self.kernel_spec.env or {}) if name in env})
         return Recipe(list(cmd), km.connection_file, km.transport, km.ip, km.kernel_name, base)
 
+    def forks(self, cmd: list[str]) -> bool:
+        km = self.parent
+        return self.fork and forkable(cmd) and km is not None and getattr(km, "curve_publickey", None) is None
+
     async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
         km = self.parent
         first, self._launched = not self._launched, True
-        if not first or km is None or getattr(km, "curve_publickey", None) is not None or self.spares < 1:
+        env, cwd = dict(kwargs.get("env") or os.environ), kwargs.get("cwd") or os.getcwd()
+        if km is None or getattr(km, "curve_publickey", None) is not None:
             return await super().launch_kernel(cmd, **kwargs)
-        env = dict(kwargs.get("env") or os.environ)
         recipe = self.recipe(cmd, env)
+        template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if self.forks(cmd) else None
+        # a restart keeps the kernel manager's connection, which a spare does not have; a forked kernel does
+        if first and self.spares >= 1 and self.hand_over_spare(recipe, env, cwd):
+            return self.connection_info
+        if template is not None:
+            pid = await self.fork_kernel(template, cmd, env, cwd)
+            if pid is not None:
+                self.log.info("Kernel %s: forked from the template", pid)
+                self.process, self.pid, self.pgid = ForkedKernel(pid), pid, pid  # its own process group
+                self.cwd = kwargs.get("cwd")
+                return self.connection_info
+        return await super().launch_kernel(cmd, **kwargs)
+
+    def hand_over_spare(self, recipe: Recipe, env: dict, cwd: str) -> bool:
+        """Give this kernel manager a spare, if one is ready and suits the page; start the next one later."""
         spare = POOL.take(recipe.key)
         POOL.refill_later(recipe, self.spares, self.refill_delay)
         if spare is not None and (spare.unsuitable_variables(env) or not spare.listening()):
@@ -201,13 +241,27 @@ class WarmKernelProvisioner(LocalProvisioner):
             POOL.put_back(recipe.key, spare)
             spare = None
         if spare is None:
-            return await super().launch_kernel(cmd, **kwargs)
-        spare.hand_over(env, kwargs.get("cwd") or os.getcwd())
+            return False
+        spare.hand_over(env, cwd)
+        self.log.info("Kernel %s: a spare", spare.process.pid)
         self.process, self.pid = spare.process, spare.process.pid
         self.pgid = os.getpgid(self.pid) if hasattr(os, "getpgid") else None
-        self.cwd = kwargs.get("cwd")
+        self.cwd = cwd
         self.connection_info = spare.info
-        return spare.info
+        return True
+
+    async def fork_kernel(self, template: Template, cmd: list[str], env: dict, cwd: str) -> int | None:
+        """The pid of a kernel forked from `template`, or None (said in the log) if the page's environment does
+        not suit the template or the template fails: the kernel then starts the usual way."""
+        unsuitable = unsuitable_variables(template.env, env)
+        if unsuitable:
+            self.log.info("Kernel not forked: the page sets %s", unsuitable)
+            return None
+        try:
+            return await template.fork(cmd[1 + len(LAUNCHER):], env, str(cwd), self.template_wait)
+        except (OSError, ValueError) as error:  # ConnectionError is an OSError
+            self.log.warning("Kernel not forked: %s", error)
+            return None
 
 
 async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
@@ -222,6 +276,8 @@ async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
         provisioner = km.provisioner
         if isinstance(provisioner, WarmKernelProvisioner) and getattr(km, "curve_publickey", None) is None:
             recipe = provisioner.recipe(cmd, kwargs.get("env") or dict(os.environ))
+            if provisioner.forks(cmd):  # for the pages that find no spare ready
+                TEMPLATES.get(recipe.key, cmd[0], recipe.env)
             while POOL.count(recipe.key) < provisioner.spares:
                 POOL.start(recipe)
     finally:  # what was set aside for a kernel that is never started: its connection file, its ports

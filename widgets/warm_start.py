@@ -43,8 +43,9 @@ PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transfor
                 "names")  # lab 17 reads its census lists as the page loads (the package itself: 1.5 ms)
 
 
-def preload() -> None:
-    """Import what the labs import, and do once what every page's first figure and first torch step pay for."""
+def preload(warm_up_torch: bool = True) -> None:
+    """Import what the labs import, and do once what every page's first figure and first torch step pay for (the
+    torch part only with `warm_up_torch`: a kernel template, which forks, leaves it to each kernel)."""
     import plotly.graph_objects as go
 
     import widgets.dashboards
@@ -58,7 +59,8 @@ def preload() -> None:
     # plotly loads a trace type's classes and validators when first used; a plain Figure, not a widget (a
     # widget would reach the page that takes this kernel)
     go.Figure([go.Scatter(), go.Bar(), go.Heatmap(), go.Contour(), go.Image()], layout={"template": TEMPLATE})
-    warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
+    if warm_up_torch:
+        warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
 
 
 def apply_handover(path: str) -> bool:

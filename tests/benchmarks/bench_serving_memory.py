@@ -46,6 +46,8 @@ def role(process: psutil.Process, server: psutil.Process) -> str:
     if process.pid == server.pid:
         return "server"
     cmdline = process.cmdline()
+    if "widgets.kernel_template" in cmdline:  # the template, or a kernel forked from it (widgets/kernel_template.py)
+        return "kernel template" if process.ppid() == server.pid else "kernel"
     if not any("ipykernel" in part for part in cmdline):
         return process.name()
     # a spare's own connection file is removed when a page takes it (widgets/warm_kernels.py)

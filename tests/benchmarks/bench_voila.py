@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_voila.py [--loads 3] [--moves 30] [--runs 4] [--notebooks 01_....ipynb]
         [--navigation-only] [--voila-arg=--VoilaConfiguration.progressive_rendering=True ...] [--voila-config F]
-        [--fresh-jupyterlab SECONDS]
+        [--fresh-jupyterlab SECONDS] [--back-to-back]
 
 (a) navigation: from the request to an interactive dashboard (last widget drawn and the kernel idle), per
     notebook, median of --loads loads in fresh browser contexts (a first visit each time);
@@ -16,6 +16,8 @@
     05, 06, 07, 09, 10, 13, 14, 17, 18), --runs changes each, every run stopped with its dashboard's Stop button before
     the next;
 (d) the kernel's peak memory (VmHWM of the kernel process) per notebook.
+With --back-to-back, (a) times a second page of each lab, opened as soon as the first (which took the spare
+kernel) is interactive: the page that finds no spare ready (widgets/warm_kernels.py).
 With --fresh-jupyterlab, only (a), Binder's way: each visit is the first page of a JupyterLab server started for
 it (Voilà as its extension), SECONDS after the server started.
 
@@ -191,17 +193,26 @@ def kernel_state(base: str, kernel_id: str) -> tuple[str, float]:
 
 def kernel_process(kernel_id: str) -> psutil.Process | None:
     """The kernel's process: its command names the kernel, or, for a spare handed to the page
-    (widgets/warm_kernels.py), the spare's own name, which the kernel's connection file gives."""
-    names, folder = [kernel_id], Path(tempfile.gettempdir())
+    (widgets/warm_kernels.py), the spare's own name, which the kernel's connection file gives; a kernel forked
+    from a template (widgets/kernel_template.py) has the template's command, and is found by its sockets."""
+    names, ips, folder = [kernel_id], [], Path(tempfile.gettempdir())
     # Voilà keeps connection files in a temporary folder of its own; the test servers' runtime folder otherwise
     for connection_file in [*folder.glob(f"voila_*/kernel-{kernel_id}.json"),
                             *folder.glob(f"lab-voila-*/runtime/kernel-{kernel_id}.json")]:
         ip = json.loads(connection_file.read_text()).get("ip", "")
         names.append(Path(ip).name.removesuffix("-ipc"))  # ipc sockets are named after the spare
+        ips.append(ip)
     for name in names:
         for process in psutil.process_iter(["cmdline"]):
             if any(name in part for part in process.info["cmdline"] or []):
                 return process
+    for template in psutil.process_iter(["cmdline"]):
+        if "widgets.kernel_template" in (template.info["cmdline"] or []):
+            for kernel in template.children():
+                with contextlib.suppress(psutil.Error):
+                    sockets = [c.laddr for c in kernel.net_connections(kind="unix")]
+                    if any(ip and str(path).startswith(ip) for path in sockets for ip in ips):
+                        return kernel
     return None
 
 
@@ -414,6 +425,8 @@ def main() -> None:
     parser.add_argument("--voila-arg", action="append", default=[], help="extra option for voila, repeatable")
     parser.add_argument("--voila-config", type=Path, help="a voila.json to serve with (on top of the repo's own)")
     parser.add_argument("--navigation-only", action="store_true", help="only (a) and (d): no latencies, no floor")
+    parser.add_argument("--back-to-back", action="store_true", help="navigation: time a second page of each lab "
+                        "opened as soon as the first is interactive, before a new spare kernel is ready")
     parser.add_argument("--fresh-jupyterlab", type=float, metavar="SECONDS", default=None,
                         help="instead: each visit the first page of a fresh JupyterLab server, SECONDS in")
     args = parser.parse_args()
@@ -438,6 +451,11 @@ def main() -> None:
                 settle()
                 context = browser.new_context(viewport={"width": 1280, "height": 900})
                 page, timings, kernel_id = open_interactive(context, base, name)
+                if args.back_to_back:  # the page above took the spare; this one opens before the next is ready
+                    first = (context, page)
+                    context = browser.new_context(viewport={"width": 1280, "height": 900})
+                    page, timings, kernel_id = open_interactive(context, base, name)
+                    leave(*first)
                 peaks.append(peak_rss_gb(kernel_process(kernel_id)))
                 runs.append(timings)
                 print(f"  {name}: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items()), flush=True)

@@ -1,5 +1,7 @@
-"""Spare kernels (widgets/warm_kernels.py, widgets/warm_start.py): a kernel handed to a page has the lab's imports
-done, and the page's folder and environment, as if it had been started for it; anything else starts as usual."""
+"""Warm kernels (widgets/warm_kernels.py, widgets/warm_start.py): a kernel handed to a page has the lab's imports
+done, and the page's folder and environment, as if it had been started for it; anything else starts as usual.
+These tests are about spares (`WarmKernelProvisioner.fork` off); kernels forked from a template are in
+test_forked_kernels.py."""
 
 from __future__ import annotations
 
@@ -32,7 +34,7 @@ def test_the_handover_sets_the_pages_environment_and_folder(tmp_path, monkeypatc
     Path(listening_mark(str(handover))).touch()
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(sys, "path", ["/lib", str(tmp_path), "/site"])
-    monkeypatch.delenv("QUERY_STRING", raising=False)
+    monkeypatch.setenv("QUERY_STRING", "")  # restored (to unset, here) after the test: the handover sets it
     assert apply_handover(str(handover))
     assert os.environ["QUERY_STRING"] == "lr=0.3" and Path.cwd() == page
     assert sys.path == ["/lib", str(page), "/site"]  # the folder it started in no longer shadows the page's
@@ -49,20 +51,24 @@ def test_a_spare_is_refused_when_the_page_sets_a_variable_that_may_act_at_start_
     assert spare.unsuitable_variables({**page, "OMP_NUM_THREADS": "1"}) == ["OMP_NUM_THREADS"]
     assert spare.unsuitable_variables({**page, "LAB_DEVICE": "cpu"}) == ["LAB_DEVICE"]  # new, and not a page's
     assert spare.unsuitable_variables({"QUERY_STRING": "a=1"}) == ["OMP_NUM_THREADS", "PATH"]
+    started_in_a_page = Spare(process=None, info={}, connection_file="", handover_file="",
+                              env={"PATH": "/bin", "QUERY_STRING": "old=1", "SCRIPT_NAME": "/x"})
+    assert started_in_a_page.unsuitable_variables({"PATH": "/bin", "QUERY_STRING": "a=1"}) == []  # a page's own
 
 
-def manager(runtime: Path) -> AsyncKernelManager:
+def manager(runtime: Path, fork: bool = False) -> AsyncKernelManager:
     config = Config()
     config.KernelManager.transport = "ipc"
     config.WarmKernelProvisioner.refill_delay = 0.0
+    config.WarmKernelProvisioner.fork = fork
     km = AsyncKernelManager(config=config)
     km.connection_file = str(runtime / f"kernel-{time.monotonic_ns()}.json")
     return km
 
 
-async def start(runtime: Path, cwd: Path, **env) -> tuple[AsyncKernelManager, dict]:
+async def start(runtime: Path, cwd: Path, fork: bool = False, **env) -> tuple[AsyncKernelManager, dict]:
     """A kernel started for a page in `cwd` with `env` added, and what it says of itself before any import."""
-    km = manager(runtime)
+    km = manager(runtime, fork)
     await km.start_kernel(cwd=str(cwd), env={**os.environ, **env})
     client = km.client()
     client.start_channels()
@@ -212,6 +218,7 @@ def test_a_server_starts_a_spare_before_its_first_page_which_then_gets_it(tmp_pa
 
     config = Config()
     config.KernelManager.transport = "ipc"
+    config.WarmKernelProvisioner.fork = False
     kernels = AsyncMultiKernelManager(config=config, connection_dir=str(tmp_path))
     page = tmp_path / "notebooks"
     page.mkdir()

@@ -1,0 +1,195 @@
+"""Kernels forked from a kernel template (widgets/kernel_template.py, widgets/forked_kernels.py): pages that find
+no spare ready get a kernel with the labs' imports done, in its own folder, environment and process group, with its
+own random seeds, however many open at once; interrupt, restart and shutdown work; a page the template does not
+suit, or a template that fails, gets an ordinary kernel."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from test_warm_kernels import interrupted, manager, pool, provisioner_named, run, start  # noqa: F401 (fixtures)
+
+from widgets import forked_kernels, warm_kernels
+from widgets.forked_kernels import ForkedKernel, forkable, start_time
+
+pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="kernels are forked on Linux only"),
+              pytest.mark.usefixtures("provisioner_named", "pool")]
+
+SEEDS = "import random, numpy, torch; print(random.random(), numpy.random.rand(), torch.rand(1).item())"
+# a product large enough for torch's thread pool and OpenBLAS's: a pool broken by the fork would hang here
+THREADS = ("import numpy, torch; a = torch.ones(600, 600); print(torch.get_num_threads(), (a @ a).sum().item(), "
+           "(numpy.ones((600, 600)) @ numpy.ones((600, 600))).sum())")
+
+
+@pytest.fixture
+def templates(monkeypatch):
+    """A fresh set of templates for the test, closed after it."""
+    fresh = forked_kernels.TemplatePool()
+    monkeypatch.setattr(warm_kernels, "TEMPLATES", fresh)
+    yield fresh
+    fresh.close()
+
+
+async def output(km, code: str) -> str:
+    client = km.client()
+    client.start_channels()
+    said = []
+    try:
+        reply = await client.execute_interactive(code, output_hook=said.append, timeout=120)
+    finally:
+        client.stop_channels()
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return "".join(m["content"]["text"] for m in said if m["msg_type"] == "stream")
+
+
+def only_template(templates) -> forked_kernels.Template:
+    (template,) = templates._templates.values()
+    return template
+
+
+def test_pages_that_find_no_spare_each_get_a_forked_kernel_with_imports_done(tmp_path, templates):
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        (first, said1), (second, said2) = await asyncio.gather(
+            start(tmp_path, page, fork=True, QUERY_STRING="a=1"), start(tmp_path, page, fork=True, QUERY_STRING="b=2"))
+        assert said1 == {"torch": True, "cwd": str(page), "query": "a=1", "handover": None}
+        assert said2 == {"torch": True, "cwd": str(page), "query": "b=2", "handover": None}
+        template = only_template(templates)
+        pids = [km.provisioner.pid for km in (first, second)]
+        assert len(set(pids)) == 2 and template.process.pid not in pids
+        assert all(isinstance(km.provisioner.process, ForkedKernel) and os.getpgid(pid) == pid for km, pid in
+                   zip((first, second), pids, strict=True))  # a process group each: interrupt and kill by group
+        seeds = [await output(km, SEEDS) for km in (first, second)]
+        assert seeds[0] != seeds[1], "two forked kernels drew the same random numbers"
+        threads, torch_sum, numpy_sum = (await output(first, THREADS)).split()
+        assert int(threads) >= 1 and float(torch_sum) == float(numpy_sum) == 600.0**3
+        assert await interrupted(second)  # JupyterLab's ■
+        await second.restart_kernel(now=True)  # forked again, with the same connection
+        client = second.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=120)  # as a front end does after a restart
+        client.stop_channels()
+        assert second.provisioner.pid not in pids
+        assert "True" in await output(second, "import sys; print('torch' in sys.modules)")
+        for km in (first, second):
+            await km.shutdown_kernel(now=True)
+        return pids
+
+    pids = run(scenario())
+    assert all(start_time(pid) is None for pid in pids)  # gone, and reaped by the template
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "notebooks" and "spare" not in p.name]
+    assert not leftovers, f"a kernel's files stayed: {leftovers}"
+
+
+def test_a_page_that_changes_a_start_up_variable_gets_an_ordinary_kernel(tmp_path, templates):
+    async def scenario():
+        first, said = await start(tmp_path, tmp_path, fork=True)
+        assert said["torch"]
+        other, said = await start(tmp_path, tmp_path, fork=True,
+                                  LAB_THREADS="1" if os.environ.get("LAB_THREADS") != "1" else "2")
+        assert not isinstance(other.provisioner.process, ForkedKernel)
+        for km in (first, other):
+            await km.shutdown_kernel(now=True)
+        return said
+
+    assert not run(scenario())["torch"]  # started for the page, so the variable acted at its start
+
+
+def test_a_template_that_died_is_replaced_and_one_that_cannot_start_leaves_ordinary_kernels(
+        tmp_path, templates, monkeypatch):
+    async def scenario():
+        first, said = await start(tmp_path, tmp_path, fork=True)
+        assert said["torch"]
+        dead = only_template(templates)
+        dead.process.kill()
+        dead.process.wait()
+        assert first.provisioner.process.wait(timeout=10) is not None  # its kernel ended with it
+        second, said = await start(tmp_path, tmp_path, fork=True)  # a new template, imports and all
+        assert said["torch"] and only_template(templates) is not dead
+        await second.shutdown_kernel(now=True)
+        templates.close()
+        warm_kernels.POOL.close()  # no spare ready either
+        monkeypatch.setattr(subprocess, "Popen", broken_template_popen(subprocess.Popen))
+        third, said = await start(tmp_path, tmp_path, fork=True)
+        await third.shutdown_kernel(now=True)
+        await first.shutdown_kernel(now=True)
+        return said
+
+    said = run(scenario())
+    assert not said["torch"]  # the template's Python could not import it: the page got an ordinary kernel
+
+
+def broken_template_popen(popen):
+    """Popen, except that a template is asked to run a module that does not exist (it exits at once)."""
+    def start(args, *rest, **kwargs):
+        if "widgets.kernel_template" in args:
+            args = [("widgets.no_such_template" if a == "widgets.kernel_template" else a) for a in args]
+        return popen(args, *rest, **kwargs)
+    return start
+
+
+def test_closing_the_templates_ends_their_kernels(tmp_path, templates):
+    """As a server does when it stops: the template ends, and its kernels with it."""
+    async def scenario():
+        km, _ = await start(tmp_path, tmp_path, fork=True)
+        process = km.provisioner.process
+        templates.close()
+        assert process.wait(timeout=10) is not None
+        await km.shutdown_kernel(now=True)
+
+    run(scenario())
+
+
+def test_a_forked_kernel_is_told_apart_from_a_process_that_took_its_pid_later():
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        kernel = ForkedKernel(sleeper.pid)
+        assert kernel.poll() is None
+        kernel._started = str(int(kernel._started) - 1)  # as if the pid had been another process's before
+        assert kernel.poll() == 0
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    kernel = ForkedKernel(sleeper.pid)  # reaped: no such process
+    assert kernel.poll() == 0 and kernel.wait(timeout=1) == 0
+
+
+def test_only_python_kernels_started_by_ipykernel_launcher_are_forked():
+    assert forkable([sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"])
+    assert not forkable(["python", "-m", "ipykernel_launcher", "-f", "x"])  # not an absolute path: which Python?
+    assert not forkable([sys.executable, "-m", "other_kernel", "-f", "x"])
+    assert not forkable(["/usr/bin/R", "--slave", "-e", "IRkernel::main()"])
+
+
+def test_a_bad_request_is_refused_and_the_template_serves_the_next(tmp_path, templates):
+    template = templates.get(("test",), sys.executable, dict(os.environ))
+
+    async def scenario():
+        deadline = time.monotonic() + 120
+        while not template.ready() and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        reader, writer = await asyncio.open_unix_connection(template.socket_path)
+        writer.write(b'{"argv": 3}\n')
+        await writer.drain()
+        reply = json.loads(await reader.readline())
+        writer.close()
+        assert "bad request" in reply["error"]
+        km = manager(tmp_path, fork=True)
+        km.write_connection_file()
+        pid = await template.fork(["-f", km.connection_file], dict(os.environ), str(tmp_path), wait=5)
+        kernel = ForkedKernel(pid)
+        assert kernel.poll() is None
+        kernel.send_signal(signal.SIGKILL)
+        assert kernel.wait(timeout=10) == 0
+        km.cleanup_connection_file()
+
+    run(scenario())

@@ -1,0 +1,149 @@
+"""The server's side of kernel templates (`widgets.kernel_template`): start one per kind of kernel, ask it for a
+kernel, and manage that kernel by its pid as `subprocess.Popen` would be (`ForkedKernel`)."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass
+
+LAUNCHER = ["-m", "ipykernel_launcher"]  # what a kernel spec's command must say after Python to be forked
+
+
+def forkable(cmd: list[str]) -> bool:
+    """Whether a kernel command is `PYTHON -m ipykernel_launcher …`, what a template can become."""
+    return len(cmd) >= 3 and cmd[1:3] == LAUNCHER and os.path.isabs(cmd[0])
+
+
+class ForkedKernel:
+    """A forked kernel, managed like the `Popen` of a kernel started the usual way (poll, wait, signals).
+
+    It is the template's child, not the server's: it is gone when its pid no longer names the process that was
+    forked (the template reaps its children at once; the start time tells a reused pid apart)."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._started = start_time(pid)
+
+    def poll(self) -> int | None:
+        if self.returncode is None and (self._started is None or start_time(self.pid) != self._started):
+            self.returncode = 0  # the exit status went to the template, which reaped it
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired(f"kernel {self.pid}", timeout)
+            time.sleep(0.02)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.poll() is None:
+            os.kill(self.pid, signum)
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
+def start_time(pid: int) -> str | None:
+    """The process's start time in clock ticks since boot (/proc/PID/stat, field 22), or None if it is gone or a
+    zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as file:
+            fields = file.read().rsplit(")", 1)[1].split()  # after the command name, which may hold spaces
+    except OSError:
+        return None
+    return None if fields[0] in ("Z", "X") else fields[19]
+
+
+@dataclass
+class Template:
+    process: subprocess.Popen
+    socket_path: str
+    env: dict  # the environment it started with
+
+    def alive(self) -> bool:
+        return self.process.poll() is None
+
+    def ready(self) -> bool:
+        return os.path.exists(self.socket_path)
+
+    async def fork(self, argv: list[str], env: dict, cwd: str, wait: float) -> int:
+        """A new kernel running `ipykernel_launcher argv` in `cwd` with `env`; its pid. Waits up to `wait` seconds
+        for a template still importing. Raises ConnectionError if the template is gone or does not answer."""
+        await self.until_ready(wait)
+        return await asyncio.to_thread(self.fork_now, argv, env, cwd)
+
+    async def until_ready(self, wait: float) -> None:
+        deadline = time.monotonic() + wait
+        while not self.ready():
+            if not self.alive():
+                raise ConnectionError(f"the kernel template exited with {self.process.returncode}")
+            if time.monotonic() > deadline:
+                raise ConnectionError(f"the kernel template was not ready within {wait:g} s")
+            await asyncio.sleep(0.02)
+
+    def fork_now(self, argv: list[str], env: dict, cwd: str) -> int:
+        """`fork` from a template that is ready (it answers within milliseconds: it only forks)."""
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as connection:
+            connection.settimeout(30)
+            connection.connect(self.socket_path)
+            connection.sendall(json.dumps({"argv": argv, "env": env, "cwd": cwd}).encode() + b"\n")
+            line = connection.makefile("rb").readline()
+        reply = json.loads(line or b'{"error": "no reply"}')
+        if "pid" not in reply:
+            raise ConnectionError(f"the kernel template refused: {reply.get('error')}")
+        return int(reply["pid"])
+
+    def close(self) -> None:
+        if self.alive():
+            self.process.terminate()  # it ends its kernels too
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.process.wait(5)
+        if self.alive():
+            self.process.kill()
+        for path in (self.socket_path, self.socket_path + ".part"):
+            with contextlib.suppress(FileNotFoundError):
+                os.remove(path)
+
+
+class TemplatePool:
+    """The server's kernel templates, one per recipe (`widgets.warm_kernels.Recipe.key`), started on first use."""
+
+    def __init__(self):
+        self._templates: dict[tuple, Template] = {}
+        atexit.register(self.close)
+
+    def get(self, key: tuple, python: str, env: dict) -> Template:
+        """The template for `key`; a new one (importing for a few seconds) if there is none alive."""
+        template = self._templates.get(key)
+        if template is None or not template.alive():
+            if template is not None:
+                template.close()
+            # a short path: a Unix socket's name holds at most 107 bytes
+            path = os.path.join(tempfile.gettempdir(), f"dl-lab-template-{uuid.uuid4().hex[:12]}.sock")
+            process = subprocess.Popen([python, "-m", "widgets.kernel_template", path], env=env, cwd=os.getcwd(),
+                                       stdin=subprocess.DEVNULL)
+            template = self._templates[key] = Template(process, path, env)
+        return template
+
+    def close(self) -> None:
+        for template in self._templates.values():
+            template.close()
+        self._templates.clear()

@@ -1,0 +1,162 @@
+"""A kernel template: one process that has done every lab's imports and forks a new kernel in a few milliseconds.
+
+A spare kernel (`widgets.warm_kernels`) serves one page; the next page gets a cold kernel until a new spare has
+started and imported torch (seconds later), so a learner who opens two labs in a row waits for the second. A
+template serves any number of pages: it imports what the labs import once, then waits on a Unix socket. For each
+request (the kernel's command line, the page's environment and folder) it forks; the child becomes the kernel,
+with the imports already in its memory (shared with the template until written to), and the template replies
+with its pid. The server manages the kernel by that pid (`ForkedKernel`).
+
+Fork-safety, which is why this is Linux only and why the template does less than a spare:
+- the template runs no torch operation (torch's thread pool would not survive a fork): the child sizes the pool
+  and warms it up (`lab.device.warm_up`);
+- it opens no ZeroMQ context, event loop or kernel: the child starts those, as `ipykernel_launcher` would;
+- the only other threads are OpenBLAS's pools (numpy's, scipy's), which shut down before a fork and start again;
+- the child draws fresh seeds for `random`, numpy and torch: otherwise every kernel would start from the same
+  random state;
+- what the template imported is frozen for Python's garbage collector (`gc.freeze`), so that a kernel's
+  collections do not write to, and so copy, the memory it shares with the template.
+
+Run as `python -m widgets.kernel_template SOCKET`; the socket appears once the imports are done, so its presence
+means ready. The template exits when the server that started it (its parent) goes away, and ends its kernels
+then; a kernel ends when the template does, as a kernel started the usual way ends with its server.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import json
+import os
+import signal
+import socket
+import sys
+
+READY_SUFFIX = ".part"  # the socket is bound under this name and renamed once it listens
+
+
+def serve(path: str) -> None:
+    """Import, then fork a kernel for each request on the Unix socket at `path` until the parent goes away."""
+    from widgets.warm_start import preload
+
+    parent = os.getppid()
+    # as Python's gc documentation advises for a process that forks: no collection while importing (it would
+    # leave freed holes in pages the kernels then share), and everything imported frozen, so that a kernel's
+    # collections never write to (and so copy) the pages it shares with the template
+    gc.disable()
+    preload(warm_up_torch=False)
+    gc.freeze()
+    signal.signal(signal.SIGCHLD, reap)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the server closing: end the kernels too (below)
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(path + READY_SUFFIX)
+    listener.listen(8)
+    os.rename(path + READY_SUFFIX, path)  # ready: a client never meets a socket that does not listen yet
+    listener.settimeout(1.0)
+    try:
+        while os.getppid() == parent:
+            serve_one(listener)
+    finally:
+        listener.close()
+        os.remove(path)
+        for pid in KERNELS:  # a kernel started the usual way ends with its server (ipykernel's parent poller)
+            with contextlib.suppress(OSError):
+                os.killpg(pid, signal.SIGKILL)
+
+
+KERNELS: set[int] = set()  # the kernels forked and not yet reaped
+
+
+def serve_one(listener: socket.socket) -> None:
+    """Answer one request, if one comes within the listener's timeout: fork a kernel, reply with its pid."""
+    try:
+        connection, _ = listener.accept()
+    except TimeoutError:
+        return
+    with connection:
+        try:
+            request = json.loads(connection.makefile("r").readline())
+            argv, env, cwd = list(request["argv"]), dict(request["env"]), str(request["cwd"])
+        except (ValueError, KeyError, TypeError) as error:  # a bad request: say so, serve the next one
+            connection.sendall(json.dumps({"error": f"bad request: {error!r}"}).encode() + b"\n")
+            return
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})  # not reaped before it is in KERNELS
+        pid = os.fork()
+        if pid == 0:
+            listener.close()
+            connection.close()
+            become_kernel(argv, env, cwd)  # never returns
+        KERNELS.add(pid)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        connection.sendall(json.dumps({"pid": pid}).encode() + b"\n")
+
+
+def reap(_signum=None, _frame=None) -> None:
+    """Collect every kernel that ended, so that its pid stops existing (the server polls it by pid)."""
+    while True:
+        try:
+            pid, _status = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid == 0:
+            return
+        KERNELS.discard(pid)
+
+
+def become_kernel(argv: list[str], env: dict, cwd: str) -> None:
+    """In the forked child: take the page's environment and folder, then run ipykernel with `argv` (the arguments
+    after `-m ipykernel_launcher`). Exits the process when the kernel ends."""
+    code = 1
+    try:
+        os.setsid()  # a process group of its own: the server interrupts and kills the kernel by group
+        gc.enable()
+        for name in ("SIGCHLD", "SIGTERM"):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        null = os.open(os.devnull, os.O_RDONLY)
+        os.dup2(null, 0)
+        os.close(null)
+        started_in = os.getcwd()
+        os.environ.clear()
+        os.environ.update(env)
+        os.chdir(cwd)
+        # as `python -m ipykernel_launcher` would have: the page's folder first on sys.path, not the template's
+        sys.path[:] = [cwd if entry == started_in else entry for entry in sys.path]
+        fresh_seeds()
+        from lab.device import warm_up
+
+        warm_up()
+        from ipykernel import kernelapp
+
+        # the template is the parent, and its pid is what the kernel watches: when the template ends, so does the
+        # kernel, as a kernel started the usual way ends with the server (ipykernel's parent poller)
+        argv = [*argv, f"--IPKernelApp.parent_handle={os.getppid()}"]
+        sys.argv = [sys.executable, *argv]
+        kernelapp.launch_new_instance(argv=argv)
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+
+
+def fresh_seeds() -> None:
+    import random
+
+    import numpy
+    import torch
+
+    random.seed()
+    numpy.random.seed()
+    torch.seed()
+
+
+if __name__ == "__main__":
+    serve(sys.argv[1])
