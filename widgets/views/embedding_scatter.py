@@ -12,7 +12,8 @@ Point = tuple[float, float]
 
 
 class EmbeddingScatter:
-    """One marker+text trace per group, one trace of thin links, and `num_arrows` arrow traces.
+    """One marker (+ text, when it has words) trace per group, one trace of thin links, and `num_arrows` arrow
+    traces.
 
     The traces are made once; `show` replaces their data in place inside one `batch_update`.
     """
@@ -61,7 +62,11 @@ class EmbeddingScatter:
                 members = [i for i, g in enumerate(groups) if g == group]
                 trace = self.trace(group)
                 trace.x, trace.y = [xs[i] for i in members], [ys[i] for i in members]
-                trace.text = [words[i] for i in members]
+                texts = [words[i] for i in members]
+                trace.text = texts
+                # a group with no word to show draws no text: the browser then makes no text node per point
+                # (lab 15's 200 unlabelled points), and every redraw of the plot is the quicker for it
+                trace.mode = "markers+text" if any(texts) else "markers"
             link_x, link_y = [], []
             for i, j in links:
                 link_x += [xs[i], xs[j], None]
