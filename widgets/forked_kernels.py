@@ -16,6 +16,8 @@ import time
 import uuid
 from dataclasses import dataclass
 
+from widgets.kernel_template import READY_SUFFIX
+
 LAUNCHER = ["-m", "ipykernel_launcher"]  # what a kernel spec's command must say after Python to be forked
 
 
@@ -118,7 +120,7 @@ class Template:
                 self.process.wait(5)
         if self.alive():
             self.process.kill()
-        for path in (self.socket_path, self.socket_path + ".part"):
+        for path in (self.socket_path, self.socket_path + READY_SUFFIX):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
 
