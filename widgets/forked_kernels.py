@@ -79,12 +79,16 @@ class Template:
     process: subprocess.Popen
     socket_path: str
     env: dict  # the environment it started with
+    started: float = 0.0  # time.monotonic() when it was started
+    was_ready: bool = False  # seen listening at least once
 
     def alive(self) -> bool:
         return self.process.poll() is None
 
     def ready(self) -> bool:
-        return os.path.exists(self.socket_path)
+        ready = os.path.exists(self.socket_path)
+        self.was_ready |= ready
+        return ready
 
     async def fork(self, argv: list[str], env: dict, cwd: str, wait: float) -> int:
         """A new kernel running `ipykernel_launcher argv` in `cwd` with `env`; its pid. Waits up to `wait` seconds
@@ -128,13 +132,21 @@ class Template:
 class TemplatePool:
     """The server's kernel templates, one per recipe (`widgets.warm_kernels.Recipe.key`), started on first use."""
 
+    retry_after = 60.0  # seconds before a template that failed at start-up is tried again
+
     def __init__(self):
         self._templates: dict[tuple, Template] = {}
         atexit.register(self.close)
 
-    def get(self, key: tuple, python: str, env: dict) -> Template:
-        """The template for `key`; a new one (importing for a few seconds) if there is none alive."""
+    def get(self, key: tuple, python: str, env: dict) -> Template | None:
+        """The template for `key`; a new one (importing for a few seconds) if there is none alive; None while one
+        that exited before it was ready (a broken environment) is fresh: each kernel would pay for another such
+        start before starting the usual way."""
         template = self._templates.get(key)
+        if template is not None and not template.alive():
+            failed_at_start = not (template.was_ready or os.path.exists(template.socket_path))
+            if failed_at_start and time.monotonic() - template.started < self.retry_after:
+                return None
         if template is None or not template.alive():
             if template is not None:
                 template.close()
@@ -142,7 +154,7 @@ class TemplatePool:
             path = os.path.join(tempfile.gettempdir(), f"dl-lab-template-{uuid.uuid4().hex[:12]}.sock")
             process = subprocess.Popen([python, "-m", "widgets.kernel_template", path], env=env, cwd=os.getcwd(),
                                        stdin=subprocess.DEVNULL)
-            template = self._templates[key] = Template(process, path, env)
+            template = self._templates[key] = Template(process, path, env, started=time.monotonic())
         return template
 
     def close(self) -> None:

@@ -9,11 +9,12 @@ needs the CPU. The server uses it when configured so (`voila.json`, `binder/jupy
 
     "KernelProvisionerFactory": {"default_provisioner_name": "dl-lab-warm"}
 
-A page that finds no spare ready (a second lab opened within the seconds the next spare takes to start), and a
-restart (the kernel keeps its connection, which a spare does not have), get a kernel forked from a kernel
-template (`widgets.kernel_template`, Linux only): a process that did the imports once and forks a kernel in a
-fraction of a second. A spare stays the first choice: a page served by a spare was 0.2–0.8 s quicker than one
-served by a forked kernel (measured, not explained; see the README).
+On Linux the spares themselves are forked from a kernel template (`widgets.kernel_template`): a process that did
+the imports once and forks a kernel in a tenth of a second of CPU, whose memory it shares. So the next spare is
+ready a second after a page took the last one (instead of five seconds of waiting and two of importing), and a
+spare costs a third of the memory. A page that still finds no spare ready (two labs opened at once), and a restart
+(the kernel keeps its connection, which a spare does not have), get a kernel forked for them; that is 0.2–0.3 s
+slower than a spare, which has already started ipykernel and is listening.
 
 A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the first spare and
 the template a few seconds after it starts (`start_spares`), so the first notebook opened is warm too; Voilà on
@@ -83,14 +84,16 @@ class Recipe:
 
 @dataclass
 class Spare:
-    process: Popen
+    process: Popen | ForkedKernel
     info: dict  # its connection info
     connection_file: str
     handover_file: str
     env: dict  # the environment it started with
+    template: Template | None = None  # the template it was forked from
 
     def alive(self) -> bool:
-        return self.process.poll() is None
+        # a forked spare ends with its template, up to a second later (ipykernel's parent poller): not before
+        return self.process.poll() is None and (self.template is None or self.template.alive())
 
     def listening(self) -> bool:
         """Whether it will apply the page's environment and folder (see `widgets.warm_start`)."""
@@ -122,7 +125,8 @@ class SparePool:
 
     def __init__(self):
         self._spares: dict[tuple, list[Spare]] = {}
-        self._refills: set[tuple] = set()  # recipes with a refill scheduled
+        self._refills: set[tuple] = set()  # recipes being filled
+        self._tasks: set[asyncio.Task] = set()  # refills scheduled
         atexit.register(self.close)
 
     def take(self, key: tuple) -> Spare | None:
@@ -140,7 +144,10 @@ class SparePool:
     def count(self, key: tuple) -> int:
         return sum(spare.alive() for spare in self._spares.get(key, []))
 
-    def start(self, recipe: Recipe) -> Spare:
+    async def start(self, recipe: Recipe, template: Template | None = None, wait: float = 0.0) -> Spare:
+        """A new spare: forked from `template` if there is one (waiting up to `wait` s for it to be ready; a
+        tenth of a second of CPU, and memory shared with the template), else started the usual way (seconds of
+        imports)."""
         folder = os.path.dirname(recipe.connection_file)
         name = f"kernel-spare-{uuid.uuid4().hex[:12]}"
         path = os.path.join(folder, f"{name}.json")
@@ -150,25 +157,41 @@ class SparePool:
         handover_file = os.path.join(folder, f"{name}-handover.json")
         env = {**recipe.env, HANDOVER: handover_file}
         cmd = [path if arg == recipe.connection_file else arg for arg in recipe.cmd] + [EXTENSION]
-        process = launch_kernel(cmd, env=env, cwd=os.getcwd())
+        process = None
+        if template is not None:
+            try:
+                process = ForkedKernel(await template.fork(cmd[1 + len(LAUNCHER):], env, os.getcwd(), wait))
+            except (OSError, ValueError):  # a template that fails: the usual way
+                template = None
+        if process is None:
+            process = launch_kernel(cmd, env=env, cwd=os.getcwd())
         key = info["key"].encode() if isinstance(info["key"], str) else info["key"]
         info = {**info, "key": key}  # bytes, as a kernel manager holds it (its check compares the two)
-        spare = Spare(process, info, path, handover_file, env)
+        spare = Spare(process, info, path, handover_file, env, template)
         self._spares.setdefault(recipe.key, []).append(spare)
         return spare
 
-    def refill_later(self, recipe: Recipe, count: int, delay: float) -> None:
-        """Start spares up to `count` after `delay` seconds (a page taking a kernel needs the CPU first)."""
+    async def fill(self, recipe: Recipe, count: int, template: Template | None = None, wait: float = 0.0) -> None:
+        """Start spares until `count` are alive (one at a time: a recipe is filled by one task at once)."""
         if recipe.key in self._refills:
             return
         self._refills.add(recipe.key)
-
-        def refill() -> None:
-            self._refills.discard(recipe.key)
+        try:
             while self.count(recipe.key) < count:
-                self.start(recipe)
+                await self.start(recipe, template, wait)
+        finally:
+            self._refills.discard(recipe.key)
 
-        asyncio.get_running_loop().call_later(delay, refill)
+    def refill_later(self, recipe: Recipe, count: int, delay: float, template: Template | None = None,
+                     wait: float = 0.0) -> None:
+        """Fill up to `count` spares after `delay` seconds (a page taking a kernel needs the CPU first)."""
+        async def refill() -> None:
+            await asyncio.sleep(delay)
+            await self.fill(recipe, count, template, wait)
+
+        task = asyncio.get_running_loop().create_task(refill())
+        self._tasks.add(task)  # the loop keeps only a weak reference to a task
+        task.add_done_callback(self._tasks.discard)
 
     def close(self) -> None:
         for spares in self._spares.values():
@@ -194,7 +217,10 @@ class WarmKernelProvisioner(LocalProvisioner):
     template_wait = Float(60.0, config=True, help="Seconds a kernel waits for a template still importing (a new "
                           "kernel would import as long) before it starts the usual way.")
     spares = Integer(1, config=True, help="Spare kernels kept started for each kind of kernel.")
-    refill_delay = Float(5.0, config=True, help="Seconds after a spare is taken before the next one starts.")
+    refill_delay = Float(5.0, config=True, help="Seconds after a spare is taken before the next one starts the "
+                         "usual way (seconds of imports: the page that took the spare needs the CPU first).")
+    forked_refill_delay = Float(1.0, config=True, help="Seconds after a spare is taken before the next one is "
+                                "forked from the template (a tenth of a second of CPU).")
 
     _launched = False
 
@@ -219,7 +245,7 @@ class WarmKernelProvisioner(LocalProvisioner):
         recipe = self.recipe(cmd, env)
         template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if self.forks(cmd) else None
         # a restart keeps the kernel manager's connection, which a spare does not have; a forked kernel does
-        if first and self.spares >= 1 and self.hand_over_spare(recipe, env, cwd):
+        if first and self.spares >= 1 and self.hand_over_spare(recipe, env, cwd, template):
             return self.connection_info
         if template is not None:
             pid = await self.fork_kernel(template, cmd, env, cwd)
@@ -230,10 +256,12 @@ class WarmKernelProvisioner(LocalProvisioner):
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)
 
-    def hand_over_spare(self, recipe: Recipe, env: dict, cwd: str) -> bool:
-        """Give this kernel manager a spare, if one is ready and suits the page; start the next one later."""
+    def hand_over_spare(self, recipe: Recipe, env: dict, cwd: str, template: Template | None) -> bool:
+        """Give this kernel manager a spare, if one is ready and suits the page; start the next one later (forked
+        from `template` if there is one)."""
         spare = POOL.take(recipe.key)
-        POOL.refill_later(recipe, self.spares, self.refill_delay)
+        delay = self.refill_delay if template is None else self.forked_refill_delay
+        POOL.refill_later(recipe, self.spares, delay, template, self.template_wait)
         if spare is not None and (spare.unsuitable_variables(env) or not spare.listening()):
             self.log.info("Spare kernel not used: %s", "; ".join(filter(None, [
                 spare.unsuitable_variables(env) and f"the page sets {spare.unsuitable_variables(env)}",
@@ -276,10 +304,8 @@ async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
         provisioner = km.provisioner
         if isinstance(provisioner, WarmKernelProvisioner) and getattr(km, "curve_publickey", None) is None:
             recipe = provisioner.recipe(cmd, kwargs.get("env") or dict(os.environ))
-            if provisioner.forks(cmd):  # for the pages that find no spare ready
-                TEMPLATES.get(recipe.key, cmd[0], recipe.env)
-            while POOL.count(recipe.key) < provisioner.spares:
-                POOL.start(recipe)
+            template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if provisioner.forks(cmd) else None
+            await POOL.fill(recipe, provisioner.spares, template, provisioner.template_wait)
     finally:  # what was set aside for a kernel that is never started: its connection file, its ports
         km.cleanup_connection_file()
         if getattr(km.provisioner, "ports_cached", False):

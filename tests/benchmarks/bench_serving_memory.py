@@ -18,11 +18,15 @@ pages split among their users): the total a machine must have. Targets (issue 9)
 from __future__ import annotations
 
 import argparse
+import contextlib
+import json
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import psutil
+from jupyter_core.paths import jupyter_runtime_dir
 from playwright.sync_api import sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "browser"))
@@ -42,27 +46,49 @@ def server_process(port: int) -> psutil.Process:
     raise LookupError(f"no server on port {port}")
 
 
-def role(process: psutil.Process, server: psutil.Process) -> str:
+def role(process: psutil.Process, server: psutil.Process, spares: set[str]) -> str:
     if process.pid == server.pid:
         return "server"
     cmdline = process.cmdline()
-    if "widgets.kernel_template" in cmdline:  # the template, or a kernel forked from it (widgets/kernel_template.py)
-        return "kernel template" if process.ppid() == server.pid else "kernel"
-    if not any("ipykernel" in part for part in cmdline):
+    forked = "widgets.kernel_template" in cmdline  # a kernel forked from the template keeps its command line
+    if forked and process.ppid() == server.pid:
+        return "kernel template"
+    if not forked and not any("ipykernel" in part for part in cmdline):
         return process.name()
-    # a spare's own connection file is removed when a page takes it (widgets/warm_kernels.py)
-    connection_file = cmdline[cmdline.index("-f") + 1] if "-f" in cmdline else ""
-    return "spare kernel" if "kernel-spare-" in connection_file and Path(connection_file).exists() else "kernel"
+    return "spare kernel" if listening_addresses(process) & spares else "kernel"
+
+
+def listening_addresses(process: psutil.Process) -> set[str]:
+    """Where the process listens: TCP ports, and Unix sockets' paths (a kernel with transport "ipc")."""
+    ports = {str(c.laddr.port) for c in process.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+    return ports | {c.laddr for c in process.net_connections("unix") if c.laddr}
+
+
+def spare_addresses(server: psutil.Process) -> set[str]:
+    """Where the spare kernels waiting for a page listen, read from their connection files (kernel-spare-*.json,
+    next to the server's kernels': its runtime folder, or Voilà's temporary one), which are removed when a page
+    takes the spare (widgets/warm_kernels.py)."""
+    folders = [Path(server.environ().get("JUPYTER_RUNTIME_DIR") or jupyter_runtime_dir()),
+               *Path(tempfile.gettempdir()).glob("voila_*")]
+    addresses = set()
+    for path in (path for folder in folders for path in folder.rglob("kernel-spare-*.json")):
+        with contextlib.suppress(OSError, ValueError):
+            if path.stat().st_mtime < server.create_time():  # a file some earlier server left behind
+                continue
+            info = json.loads(path.read_text())
+            ports = [value for name, value in info.items() if name.endswith("_port")]
+            addresses |= {f"{info['ip']}-{port}" if info.get("transport") == "ipc" else str(port) for port in ports}
+    return addresses
 
 
 def tree(server: psutil.Process) -> list[tuple[str, int, float, float]]:
     """(role, pid, USS GB, PSS GB) of the server and everything it started, spares included (their own
     sessions, but still its children)."""
-    rows = []
+    rows, spares = [], spare_addresses(server)
     for process in [server, *server.children(recursive=True)]:
         try:
             info = process.memory_full_info()
-            rows.append((role(process, server), process.pid, info.uss / 2**30, info.pss / 2**30))
+            rows.append((role(process, server, spares), process.pid, info.uss / 2**30, info.pss / 2**30))
         except psutil.Error:
             continue
     return rows

@@ -12,9 +12,10 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
-from test_warm_kernels import interrupted, manager, pool, provisioner_named, run, start  # noqa: F401 (fixtures)
+from test_warm_kernels import interrupted, manager, pool, provisioner_named, run, start, wait_for_spare  # noqa: F401 (fixtures)
 
 from widgets import forked_kernels, warm_kernels
 from widgets.forked_kernels import ForkedKernel, forkable, start_time
@@ -118,21 +119,26 @@ def test_a_template_that_died_is_replaced_and_one_that_cannot_start_leaves_ordin
         await second.shutdown_kernel(now=True)
         templates.close()
         warm_kernels.POOL.close()  # no spare ready either
-        monkeypatch.setattr(subprocess, "Popen", broken_template_popen(subprocess.Popen))
+        monkeypatch.setattr(subprocess, "Popen", broken_template_popen(subprocess.Popen, started))
         third, said = await start(tmp_path, tmp_path, fork=True)
-        await third.shutdown_kernel(now=True)
-        await first.shutdown_kernel(now=True)
+        fourth, _ = await start(tmp_path, tmp_path, fork=True)
+        for km in (first, third, fourth):
+            await km.shutdown_kernel(now=True)
         return said
 
+    started = []
     said = run(scenario())
     assert not said["torch"]  # the template's Python could not import it: the page got an ordinary kernel
+    assert len(started) == 1  # and the next page did not try another template (it would fail as fast)
 
 
-def broken_template_popen(popen):
-    """Popen, except that a template is asked to run a module that does not exist (it exits at once)."""
+def broken_template_popen(popen, started: list):
+    """Popen, except that a template is asked to run a module that does not exist (it exits at once); each such
+    start is added to `started`."""
     def start(args, *rest, **kwargs):
         if "widgets.kernel_template" in args:
             args = [("widgets.no_such_template" if a == "widgets.kernel_template" else a) for a in args]
+            started.append(args)
         return popen(args, *rest, **kwargs)
     return start
 
@@ -193,3 +199,58 @@ def test_a_bad_request_is_refused_and_the_template_serves_the_next(tmp_path, tem
         km.cleanup_connection_file()
 
     run(scenario())
+
+
+# What a page's widget manager does first: open the control comm and ask for every widget's state in one message
+# (ipywidgets' front end falls back to one request per widget when the kernel has no such comm target)
+WIDGETS_AND_RENDERER = ("import ipywidgets, plotly.io; slider = ipywidgets.IntSlider(3); "
+                        "print(slider.model_id, repr(plotly.io.renderers.default))")
+
+
+async def all_widget_states(km) -> dict:
+    """The states a page's widget manager gets from the kernel's `jupyter.widget.control` comm ({} if none)."""
+    client = km.client()
+    client.start_channels()
+    try:
+        comm_id = uuid.uuid4().hex
+        client.shell_channel.send(client.session.msg("comm_open", {
+            "comm_id": comm_id, "target_name": "jupyter.widget.control", "data": {}}, metadata={"version": "1.0.0"}))
+        client.shell_channel.send(client.session.msg("comm_msg", {
+            "comm_id": comm_id, "data": {"method": "request_states"}}))
+        while True:
+            message = await client.get_iopub_msg(timeout=20)
+            content = message["content"]
+            if content.get("comm_id") != comm_id:
+                continue
+            if message["msg_type"] == "comm_close":  # no such target: the kernel closes the comm at once
+                return {}
+            if message["msg_type"] == "comm_msg" and content["data"].get("method") == "update_states":
+                return content["data"]["states"]
+    finally:
+        client.stop_channels()
+
+
+def test_a_spare_is_forked_too_and_forked_kernels_serve_widgets_and_plots_as_an_ordinary_kernel(tmp_path, templates):
+    """The template imported with no kernel running: a forked kernel must still answer a page's request for every
+    widget's state at once, and show plotly figures inline."""
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        forked, _ = await start(tmp_path, page, fork=True)  # no spare yet: forked for the page
+        await wait_for_spare()
+        spare, said = await start(tmp_path, page, fork=True, QUERY_STRING="lr=0.3")  # the spare, forked ahead
+        ordinary, _ = await start(tmp_path, page, spares=0)  # neither spare nor template
+        assert isinstance(forked.provisioner.process, ForkedKernel)
+        assert isinstance(spare.provisioner.process, ForkedKernel) and forked.provisioner.pid != spare.provisioner.pid
+        assert said["torch"] and said["cwd"] == str(page) and said["query"] == "lr=0.3"
+        assert not isinstance(ordinary.provisioner.process, ForkedKernel)
+        served = {}
+        for name, km in (("forked", forked), ("spare", spare), ("ordinary", ordinary)):
+            model_id, renderer = (await output(km, WIDGETS_AND_RENDERER)).split()
+            served[name] = renderer, model_id in await all_widget_states(km)
+            await km.shutdown_kernel(now=True)
+        return served
+
+    served = run(scenario())
+    assert served["forked"] == served["spare"] == served["ordinary"] == ("'plotly_mimetype'", True)

@@ -56,19 +56,21 @@ def test_a_spare_is_refused_when_the_page_sets_a_variable_that_may_act_at_start_
     assert started_in_a_page.unsuitable_variables({"PATH": "/bin", "QUERY_STRING": "a=1"}) == []  # a page's own
 
 
-def manager(runtime: Path, fork: bool = False) -> AsyncKernelManager:
+def manager(runtime: Path, fork: bool = False, spares: int = 1) -> AsyncKernelManager:
     config = Config()
     config.KernelManager.transport = "ipc"
-    config.WarmKernelProvisioner.refill_delay = 0.0
+    config.WarmKernelProvisioner.refill_delay = config.WarmKernelProvisioner.forked_refill_delay = 0.0
     config.WarmKernelProvisioner.fork = fork
+    config.WarmKernelProvisioner.spares = spares
     km = AsyncKernelManager(config=config)
     km.connection_file = str(runtime / f"kernel-{time.monotonic_ns()}.json")
     return km
 
 
-async def start(runtime: Path, cwd: Path, fork: bool = False, **env) -> tuple[AsyncKernelManager, dict]:
+async def start(runtime: Path, cwd: Path, fork: bool = False, spares: int = 1,
+                **env) -> tuple[AsyncKernelManager, dict]:
     """A kernel started for a page in `cwd` with `env` added, and what it says of itself before any import."""
-    km = manager(runtime, fork)
+    km = manager(runtime, fork, spares)
     await km.start_kernel(cwd=str(cwd), env={**os.environ, **env})
     client = km.client()
     client.start_channels()
