@@ -16,9 +16,9 @@ spare costs a third of the memory. A page that still finds no spare ready (two l
 (the kernel keeps its connection, which a spare does not have), get a kernel forked for them; that is 0.2–0.3 s
 slower than a spare, which has already started ipykernel and is listening.
 
-A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the first spare and
-the template a few seconds after it starts (`start_spares`), so the first notebook opened is warm too; Voilà on
-its own starts them with the index's kernel.
+A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the template and the
+first spare as it starts (`start_spares`), so the first notebook opened is warm too; Voilà on its own starts them
+with the index's kernel.
 
 A kernel is started the usual way when the kernel manager wants encrypted transport, when the template cannot
 serve it (not Linux, a kernel that is not `python -m ipykernel_launcher`, a template that failed), or when the
@@ -204,7 +204,7 @@ class SparePool:
 
 POOL = SparePool()
 TEMPLATES = TemplatePool()
-SERVER_START_DELAY = 5.0  # seconds from a server's start to its first spare (see start_spares)
+SERVER_START_DELAY = 5.0  # seconds from a server's start to its first spare started the usual way (start_spares)
 
 
 class WarmKernelProvisioner(LocalProvisioner):
@@ -293,11 +293,12 @@ class WarmKernelProvisioner(LocalProvisioner):
 
 
 async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
-    """Start the spares of `kernels`' (a MultiKernelManager's) default kernel `delay` seconds from now, before any
-    page asks for a kernel: otherwise the first notebook a JupyterLab or Binder server opens starts cold (only
-    after a first kernel does the pool know how kernels start). Nothing happens unless the server's provisioner is
-    this one."""
-    await asyncio.sleep(delay)  # the server, and the browser loading its page, come first
+    """Start the template and spares of `kernels`' (a MultiKernelManager's) default kernel as the server starts,
+    before any page asks for a kernel: otherwise the first notebook a JupyterLab or Binder server opens starts cold
+    (only after a first kernel does the pool know how kernels start). The template starts at once (a page that
+    comes first waits for its imports: the sooner they begin, the less), and a spare is forked as soon as it is
+    ready; where no template can serve, a spare starts the usual way `delay` seconds from now (the server, and the
+    browser loading its page, come first). Nothing happens unless the server's provisioner is this one."""
     km, _name, _id = kernels.pre_start_kernel(None, {})
     try:
         cmd, kwargs = await km.pre_start_kernel(env=dict(os.environ))  # picks the provisioner, builds the command
@@ -305,6 +306,8 @@ async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
         if isinstance(provisioner, WarmKernelProvisioner) and getattr(km, "curve_publickey", None) is None:
             recipe = provisioner.recipe(cmd, kwargs.get("env") or dict(os.environ))
             template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if provisioner.forks(cmd) else None
+            if template is None:
+                await asyncio.sleep(delay)
             await POOL.fill(recipe, provisioner.spares, template, provisioner.template_wait)
     finally:  # what was set aside for a kernel that is never started: its connection file, its ports
         km.cleanup_connection_file()
@@ -319,8 +322,8 @@ def _jupyter_server_extension_points() -> list[dict]:
 
 
 def _load_jupyter_server_extension(serverapp) -> None:
-    """A Jupyter server (JupyterLab, Binder) that enables this module starts a spare a few seconds after it starts:
-    `"ServerApp": {"jpserver_extensions": {"widgets.warm_kernels": true}}`."""
+    """A Jupyter server (JupyterLab, Binder) that enables this module starts the kernel template and a spare as it
+    starts: `"ServerApp": {"jpserver_extensions": {"widgets.warm_kernels": true}}`."""
     task = asyncio.get_event_loop().create_task(start_spares(serverapp.kernel_manager))
     task.add_done_callback(lambda done: done.cancelled() or done.exception() is None or serverapp.log.warning(
         "No spare kernel at start-up: %s", done.exception()))

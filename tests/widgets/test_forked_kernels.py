@@ -143,6 +143,33 @@ def broken_template_popen(popen, started: list):
     return start
 
 
+def test_a_server_starts_the_template_at_once_and_its_first_page_gets_a_forked_spare(tmp_path, templates):
+    """What the server extension does as JupyterLab or Binder starts: no waiting (`delay` is for spares started the
+    usual way), the template's imports begin at once and a spare is forked from it when they are done."""
+    from jupyter_client.multikernelmanager import AsyncMultiKernelManager
+    from traitlets.config import Config
+
+    config = Config()
+    config.KernelManager.transport = "ipc"
+    kernels = AsyncMultiKernelManager(config=config, connection_dir=str(tmp_path))
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        # within 2 minutes, though told to wait 5 minutes before a spare started the usual way
+        await asyncio.wait_for(warm_kernels.start_spares(kernels, delay=300.0), timeout=120)
+        spares = [spare for group in warm_kernels.POOL._spares.values() for spare in group]
+        assert len(spares) == 1 and isinstance(spares[0].process, ForkedKernel)
+        await wait_for_spare()
+        first, said = await start(tmp_path, page, fork=True, QUERY_STRING="lr=0.3")
+        assert first.provisioner.pid == spares[0].process.pid
+        await first.shutdown_kernel(now=True)
+        return said
+
+    said = run(scenario())
+    assert said["torch"] and said["cwd"] == str(page) and said["query"] == "lr=0.3"
+
+
 def test_closing_the_templates_ends_their_kernels(tmp_path, templates):
     """As a server does when it stops: the template ends, and its kernels with it."""
     async def scenario():
