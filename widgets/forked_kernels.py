@@ -26,6 +26,11 @@ def forkable(cmd: list[str]) -> bool:
     return len(cmd) >= 3 and cmd[1:3] == LAUNCHER and os.path.isabs(cmd[0])
 
 
+def launcher_args(cmd: list[str]) -> list[str]:
+    """What a forkable command passes to ipykernel (after `PYTHON -m ipykernel_launcher`): a template's request."""
+    return cmd[1 + len(LAUNCHER):]
+
+
 class ForkedKernel:
     """A forked kernel, managed like the `Popen` of a kernel started the usual way (poll, wait, signals).
 
