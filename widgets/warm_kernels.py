@@ -12,9 +12,9 @@ needs the CPU. The server uses it when configured so (`voila.json`, `binder/jupy
 On Linux the spares themselves are forked from a kernel template (`widgets.kernel_template`): a process that did
 the imports once and forks a kernel in a tenth of a second of CPU, whose memory it shares. So the next spare is
 ready a second after a page took the last one (instead of five seconds of waiting and two of importing), and a
-spare holds less than half the memory (0.11 GB PSS, against 0.25). A page that still finds no spare ready (two labs opened at once), and a restart
-(the kernel keeps its connection, which a spare does not have), get a kernel forked for them; that is 0.2–0.3 s
-slower than a spare, which has already started ipykernel and is listening.
+spare holds less than half the memory (0.11 GB PSS, against 0.25). A page that still finds no spare ready (two
+labs opened at once), and a restart (the kernel keeps its connection, which a spare does not have), get a kernel
+forked for them; that is 0.2–0.3 s slower than a spare, which has already started ipykernel and is listening.
 
 A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the template and the
 first spare as it starts (`start_spares`), so the first notebook opened is warm too; Voilà on its own starts them
