@@ -7,6 +7,7 @@ import asyncio
 import atexit
 import contextlib
 import json
+import logging
 import os
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from widgets.kernel_template import READY_SUFFIX
@@ -68,6 +70,66 @@ class ForkedKernel:
         self.send_signal(signal.SIGKILL)
 
 
+class PendingKernel:
+    """A kernel still to be started (forked once its template is ready), managed like a `Popen` meanwhile.
+
+    A kernel started the usual way is a process at once, and answers once its imports are done; the kernel manager
+    connects meanwhile, and Voilà sends the page's head. A kernel forked from a template still importing is the
+    same: the kernel manager gets its connection at once, and the browser loads the page's code while the template
+    imports, instead of after. `start` is what makes the process; `started(process)` is called with it."""
+
+    stdin = stdout = stderr = None
+
+    def __init__(self, start: Awaitable, started: Callable[[ForkedKernel | subprocess.Popen], None]):
+        self.process: ForkedKernel | subprocess.Popen | None = None
+        self.returncode: int | None = None  # set only while there is no process: failed, or ended before it began
+        self._started = started
+        self.task = asyncio.ensure_future(self._start(start))
+
+    async def _start(self, start: Awaitable) -> None:
+        try:
+            process = await start
+        except asyncio.CancelledError:  # the server's loop closing
+            self.returncode = -signal.SIGKILL
+            raise
+        except Exception:  # `start` falls back to the usual way and logs; this is a bug, not a failed fork
+            logging.getLogger(__name__).exception("A kernel could not be started")
+            self.returncode = 1  # the kernel manager, polling, sees a kernel that died
+            return
+        if self.returncode is not None:  # killed while it waited: end it as it begins
+            process.kill()
+            return
+        self.process = process
+        self._started(process)
+
+    @property
+    def pid(self) -> int | None:
+        return None if self.process is None else self.process.pid
+
+    def poll(self) -> int | None:
+        return self.process.poll() if self.process is not None else self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() > deadline:
+                raise subprocess.TimeoutExpired("a kernel still starting", timeout)
+            time.sleep(0.02)
+        return self.poll()
+
+    def send_signal(self, signum: int) -> None:
+        if self.process is not None:
+            self.process.send_signal(signum)
+        elif signum in (signal.SIGTERM, signal.SIGKILL) and self.returncode is None:
+            self.returncode = -signum  # an interrupt before it began has nothing to interrupt
+
+    def terminate(self) -> None:
+        self.send_signal(signal.SIGTERM)
+
+    def kill(self) -> None:
+        self.send_signal(signal.SIGKILL)
+
+
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (/proc/PID/stat, field 22), or None if it is gone or a
     zombie."""
@@ -95,11 +157,26 @@ class Template:
         self.was_ready |= ready
         return ready
 
-    async def fork(self, argv: list[str], env: dict, cwd: str, wait: float) -> int:
+    pages_waiting: int = 0  # forks for a page waiting for this template to be ready: a spare's fork comes after
+    last_page_fork: float = float("-inf")  # time.monotonic() of the last fork for a page
+    spare_after: float = 1.0  # seconds from a page's fork to a spare's (the server's forked_refill_delay)
+
+    async def fork(self, argv: list[str], env: dict, cwd: str, wait: float, spare: bool = False) -> int:
         """A new kernel running `ipykernel_launcher argv` in `cwd` with `env`; its pid. Waits up to `wait` seconds
-        for a template still importing. Raises ConnectionError if the template is gone or does not answer."""
-        await self.until_ready(wait)
-        return await asyncio.to_thread(self.fork_now, argv, env, cwd)
+        for a template still importing. A `spare` also waits until no page waits, and until `spare_after` seconds
+        have passed since a page's kernel was forked: its start would take CPU from that page's. Raises
+        ConnectionError if the template is gone or does not answer."""
+        self.pages_waiting += not spare
+        try:
+            await self.until_ready(wait)
+            while spare and (self.pages_waiting or time.monotonic() - self.last_page_fork < self.spare_after):
+                await asyncio.sleep(0.02)
+            pid = await asyncio.to_thread(self.fork_now, argv, env, cwd)
+        finally:
+            self.pages_waiting -= not spare
+        if not spare:
+            self.last_page_fork = time.monotonic()
+        return pid
 
     async def until_ready(self, wait: float) -> None:
         deadline = time.monotonic() + wait

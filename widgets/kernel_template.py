@@ -21,15 +21,17 @@ Fork-safety, which is why this is Linux only and why the template does less than
 - what the template imported is frozen for Python's garbage collector (`gc.freeze`), so that a kernel's
   collections do not write to, and so copy, the memory it shares with the template.
 
-Run as `python -m widgets.kernel_template SOCKET`; the socket appears once the imports are done, so its presence
-means ready. The template exits when the server that started it (its parent) goes away, and ends its kernels
-then; a kernel ends when the template does, as a kernel started the usual way ends with its server.
+Run as `python -m widgets.kernel_template SOCKET`; the socket appears once the imports every page needs are done,
+so its presence means ready; what only some pages import follows between requests. The template exits when the
+server that started it (its parent) goes away, and ends its kernels then; a kernel ends when the template does, as a
+kernel started the usual way ends with its server.
 """
 
 from __future__ import annotations
 
 import contextlib
 import gc
+import importlib
 import json
 import os
 import signal
@@ -41,25 +43,35 @@ READY_SUFFIX = ".part"  # the socket is bound under this name and renamed once i
 
 def serve(path: str) -> None:
     """Import, then fork a kernel for each request on the Unix socket at `path` until the parent goes away."""
-    from widgets.warm_start import preload
+    from widgets.warm_start import preload_common, some_pages_imports
 
     parent = os.getppid()
     # as Python's gc documentation advises for a process that forks: no collection while importing (it would
     # leave freed holes in pages the kernels then share), and everything imported frozen, so that a kernel's
     # collections never write to (and so copy) the pages it shares with the template
     gc.disable()
-    preload(warm_up_torch=False)
+    preload_common()
+    import ipykernel.kernelapp  # noqa: F401 (what each kernel imports next: done once here, 0.05-0.1 s each)
+
     gc.freeze()
+    # ready once what every page needs is imported: a page opened as the server starts waits for no more. What
+    # only some pages import follows, a module at a time, between requests (a kernel forked before one is done
+    # imports it itself, if its page needs it)
+    later = some_pages_imports()
     signal.signal(signal.SIGCHLD, reap)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # the server closing: end the kernels too (below)
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path + READY_SUFFIX)
     listener.listen(8)
     os.rename(path + READY_SUFFIX, path)  # ready: a client never meets a socket that does not listen yet
-    listener.settimeout(1.0)
     try:
         while os.getppid() == parent:
+            listener.settimeout(0.001 if later else 1.0)  # importing: only a glance for a request
             serve_one(listener)
+            if later:
+                with contextlib.suppress(Exception):  # a page that needs it says why, in its own kernel
+                    importlib.import_module(later.pop(0))
+                gc.freeze()
     finally:
         listener.close()
         os.remove(path)
@@ -78,6 +90,7 @@ def serve_one(listener: socket.socket) -> None:
     except TimeoutError:
         return
     with connection:
+        connection.settimeout(30)  # not the listener's (a millisecond while the template imports)
         try:
             request = json.loads(connection.makefile("r").readline())
             argv, env, cwd = list(request["argv"]), dict(request["env"]), str(request["cwd"])
@@ -155,8 +168,6 @@ def become_kernel(argv: list[str], env: dict, cwd: str) -> None:
 def load_ipython_extension(_shell) -> None:
     """In a forked kernel, once the kernel exists: what the template's imports do when they load in a kernel, and
     so did not do in the template (ipywidgets' comm targets, plotly's choice of renderer)."""
-    import importlib
-
     import ipywidgets
     import plotly.io._renderers
 

@@ -14,7 +14,9 @@ the imports once and forks a kernel in a tenth of a second of CPU, whose memory 
 ready a second after a page took the last one (instead of five seconds of waiting and two of importing), and a
 spare holds less than half the memory (0.11 GB PSS, against 0.25). A page that still finds no spare ready (two
 labs opened at once), and a restart (the kernel keeps its connection, which a spare does not have), get a kernel
-forked for them; that is 0.2–0.3 s slower than a spare, which has already started ipykernel and is listening.
+forked for them; that is 0.2–0.3 s slower than a spare, which has already started ipykernel and is listening. A page
+that comes while the template still imports (the moment a fresh server answers) gets its connection at once and its
+kernel once the template is ready (`PendingKernel`): Voilà shows the page meanwhile instead of a blank window.
 
 A Jupyter server (JupyterLab, Binder) that also enables this module as an extension starts the template and the
 first spare as it starts (`start_spares`), so the first notebook opened is warm too; Voilà on its own starts them
@@ -44,7 +46,7 @@ from jupyter_client.launcher import launch_kernel
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import Bool, Float, Integer
 
-from widgets.forked_kernels import ForkedKernel, Template, TemplatePool, forkable, launcher_args
+from widgets.forked_kernels import ForkedKernel, PendingKernel, Template, TemplatePool, forkable, launcher_args
 from widgets.warm_start import HANDOVER, listening_mark
 
 EXTENSION = "--ext=widgets.warm_start"
@@ -160,7 +162,7 @@ class SparePool:
         process = None
         if template is not None:
             try:
-                process = ForkedKernel(await template.fork(launcher_args(cmd), env, os.getcwd(), wait))
+                process = ForkedKernel(await template.fork(launcher_args(cmd), env, os.getcwd(), wait, spare=True))
             except (OSError, ValueError):  # a template that fails: the usual way
                 template = None
         if process is None:
@@ -219,8 +221,9 @@ class WarmKernelProvisioner(LocalProvisioner):
     spares = Integer(1, config=True, help="Spare kernels kept started for each kind of kernel.")
     refill_delay = Float(5.0, config=True, help="Seconds after a spare is taken before the next one starts the "
                          "usual way (seconds of imports: the page that took the spare needs the CPU first).")
-    forked_refill_delay = Float(1.0, config=True, help="Seconds after a spare is taken before the next one is "
-                                "forked from the template (a tenth of a second of CPU).")
+    forked_refill_delay = Float(1.0, config=True, help="Seconds after a spare is taken, or a kernel forked for a "
+                                "page, before the next spare is forked from the template (a tenth of a second of "
+                                "CPU, which that page's kernel needs first).")
 
     _launched = False
 
@@ -236,6 +239,13 @@ class WarmKernelProvisioner(LocalProvisioner):
         """Whether a kernel of this command comes from a template (callers have ruled out encrypted transport)."""
         return self.fork and forkable(cmd)
 
+    def template(self, recipe: Recipe, cmd: list[str]) -> Template | None:
+        """The template kernels of `recipe` are forked from (started if need be), or None where they are not."""
+        template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if self.forks(cmd) else None
+        if template is not None:
+            template.spare_after = self.forked_refill_delay
+        return template
+
     async def launch_kernel(self, cmd: list[str], **kwargs) -> dict:
         km = self.parent
         first, self._launched = not self._launched, True
@@ -243,18 +253,47 @@ class WarmKernelProvisioner(LocalProvisioner):
         if km is None or getattr(km, "curve_publickey", None) is not None:
             return await super().launch_kernel(cmd, **kwargs)
         recipe = self.recipe(cmd, env)
-        template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if self.forks(cmd) else None
+        template = self.template(recipe, cmd)
         # a restart keeps the kernel manager's connection, which a spare does not have; a forked kernel does
         if first and self.spares >= 1 and self.hand_over_spare(recipe, env, cwd, template):
             return self.connection_info
-        if template is not None:
+        if template is not None and self.suits(template, env):
+            self.cwd = cwd
+            if not template.ready() and template.alive():
+                # still importing: the kernel manager connects now and the kernel answers once forked, as a kernel
+                # started the usual way answers once its imports are done (Voilà sends the page's head meanwhile)
+                self.process = PendingKernel(self.fork_or_launch(template, cmd, kwargs), self.adopt)
+                self.pid = self.pgid = None  # known once it is forked (`adopt`); a restart's were the old kernel's
+                return self.connection_info
             pid = await self.fork_kernel(template, cmd, env, cwd)
             if pid is not None:
-                self.log.info("Kernel %s: forked from the template", pid)
-                self.process, self.pid, self.pgid = ForkedKernel(pid), pid, pid  # its own process group
-                self.cwd = cwd
+                self.adopt(ForkedKernel(pid))
                 return self.connection_info
         return await super().launch_kernel(cmd, **kwargs)
+
+    def suits(self, template: Template, env: dict) -> bool:
+        """Whether the page's environment lets its kernel be forked from `template` (said in the log if not)."""
+        unsuitable = unsuitable_variables(template.env, env)
+        if unsuitable:
+            self.log.info("Kernel not forked: the page sets %s", unsuitable)
+        return not unsuitable
+
+    def adopt(self, process: ForkedKernel | Popen) -> None:
+        """Manage `process` as this kernel, and its process group (the server interrupts and kills by group)."""
+        self.process, self.pid = process, process.pid
+        # a forked kernel makes its own group as it begins: asked now, getpgid could still name the template's,
+        # which is the server's own
+        forked = isinstance(process, ForkedKernel)
+        self.pgid = process.pid if forked else os.getpgid(process.pid) if hasattr(os, "getpgid") else None
+        self.log.info("Kernel %s: %s", process.pid, "forked from the template" if forked else "started the usual way")
+
+    async def fork_or_launch(self, template: Template, cmd: list[str], kwargs: dict) -> ForkedKernel | Popen:
+        """The kernel of a `PendingKernel`: forked from `template` once it is ready, else started the usual way."""
+        env, cwd = dict(kwargs.get("env") or os.environ), kwargs.get("cwd") or os.getcwd()
+        pid = await self.fork_kernel(template, cmd, env, cwd)
+        if pid is not None:
+            return ForkedKernel(pid)
+        return launch_kernel(cmd, **LocalProvisioner._scrub_kwargs(kwargs))
 
     def hand_over_spare(self, recipe: Recipe, env: dict, cwd: str, template: Template | None) -> bool:
         """Give this kernel manager a spare, if one is ready and suits the page; start the next one later (forked
@@ -279,12 +318,8 @@ class WarmKernelProvisioner(LocalProvisioner):
         return True
 
     async def fork_kernel(self, template: Template, cmd: list[str], env: dict, cwd: str) -> int | None:
-        """The pid of a kernel forked from `template`, or None (said in the log) if the page's environment does
-        not suit the template or the template fails: the kernel then starts the usual way."""
-        unsuitable = unsuitable_variables(template.env, env)
-        if unsuitable:
-            self.log.info("Kernel not forked: the page sets %s", unsuitable)
-            return None
+        """The pid of a kernel forked from `template` (which suits the page), or None (said in the log) if the
+        template fails: the kernel then starts the usual way."""
         try:
             return await template.fork(launcher_args(cmd), env, str(cwd), self.template_wait)
         except (OSError, ValueError) as error:  # ConnectionError is an OSError
@@ -305,7 +340,7 @@ async def start_spares(kernels, delay: float = SERVER_START_DELAY) -> None:
         provisioner = km.provisioner
         if isinstance(provisioner, WarmKernelProvisioner) and getattr(km, "curve_publickey", None) is None:
             recipe = provisioner.recipe(cmd, kwargs.get("env") or dict(os.environ))
-            template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if provisioner.forks(cmd) else None
+            template = provisioner.template(recipe, cmd)
             if template is None:
                 await asyncio.sleep(delay)
             await POOL.fill(recipe, provisioner.spares, template, provisioner.template_wait)

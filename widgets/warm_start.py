@@ -46,21 +46,34 @@ PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transfor
 def preload(warm_up_torch: bool = True) -> None:
     """Import what the labs import, and do once what every page's first figure and first torch step pay for (the
     torch part only with `warm_up_torch`: a kernel template, which forks, leaves it to each kernel)."""
+    preload_common()
+    for name in some_pages_imports():
+        importlib.import_module(name)
+    if warm_up_torch:
+        from lab.device import warm_up
+
+        warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
+
+
+def preload_common() -> None:
+    """What every lab's page imports and does before its first figure (torch, plotly, ipywidgets, the toolkit)."""
     import plotly.graph_objects as go
 
-    import widgets.dashboards
-    from lab.device import warm_up
+    import lab.device  # noqa: F401
+    import widgets.dashboards  # noqa: F401
     from widgets.views.figure import TEMPLATE
 
-    for module in pkgutil.iter_modules(widgets.dashboards.__path__):
-        importlib.import_module(f"widgets.dashboards.{module.name}")
-    for name in PAGE_IMPORTS:
-        importlib.import_module(name)
     # plotly loads a trace type's classes and validators when first used; a plain Figure, not a widget (a
     # widget would reach the page that takes this kernel)
     go.Figure([go.Scatter(), go.Bar(), go.Heatmap(), go.Contour(), go.Image()], layout={"template": TEMPLATE})
-    if warm_up_torch:
-        warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
+
+
+def some_pages_imports() -> list[str]:
+    """What only some labs' pages import, by module name: each lab's dashboard, and `PAGE_IMPORTS`."""
+    import widgets.dashboards
+
+    dashboards = [f"widgets.dashboards.{module.name}" for module in pkgutil.iter_modules(widgets.dashboards.__path__)]
+    return [*dashboards, *PAGE_IMPORTS]
 
 
 def apply_handover(path: str) -> bool:

@@ -35,6 +35,7 @@ import json
 import os
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -261,6 +262,10 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
     head = page.evaluate("performance.getEntriesByName('dl-lab: plotly in the head')[0]?.startTime")
     if head is not None:
         timings["plotly_in_head"] = head / 1000
+    # when the learner first saw something: Voilà's spinner, drawn from the page's head and body header
+    paint = page.evaluate("performance.getEntriesByName('first-contentful-paint')[0]?.startTime")
+    if paint is not None:
+        timings["first_paint"] = paint / 1000
     return page, timings, kernel_id
 
 
@@ -416,6 +421,21 @@ def first_visits_in_fresh_jupyterlab(names: list[str], loads: int, after: float)
         print(row(name, seconds, "s", TARGETS["navigation_s"]))
 
 
+def machine_speed() -> str:
+    """How fast this machine's CPU is, in two figures that can be compared between machines and sessions: the
+    same numbers on a slower machine are slower pages, not slower code."""
+    started = time.perf_counter()
+    total = 0
+    for i in range(10_000_000):
+        total += i
+    loop = time.perf_counter() - started
+    started = time.perf_counter()
+    subprocess.run([sys.executable, "-c", "import torch"], check=True)
+    torch_import = time.perf_counter() - started
+    return (f"{psutil.cpu_count()} CPUs; a Python loop of 10⁷ additions {loop:.2f} s, a new process's "
+            f"`import torch` {torch_import:.2f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--loads", type=int, default=3, help="page loads per notebook for the navigation time")
@@ -431,6 +451,10 @@ def main() -> None:
                         help="instead: each visit the first page of a fresh JupyterLab server, SECONDS in")
     args = parser.parse_args()
     names = args.notebooks or notebook_names()
+    unknown = sorted(set(names) - set(notebook_names()))
+    if unknown:  # a misspelt name would be a 404 page waited on for minutes
+        parser.error(f"no such notebooks in notebooks/: {unknown}")
+    print(f"This machine: {machine_speed()}", flush=True)
     if args.fresh_jupyterlab is not None:
         first_visits_in_fresh_jupyterlab(names, args.loads, args.fresh_jupyterlab)
         return

@@ -14,11 +14,12 @@ import sys
 import time
 import uuid
 
+import psutil
 import pytest
-from test_warm_kernels import interrupted, manager, pool, provisioner_named, run, start, wait_for_spare  # noqa: F401 (fixtures)
+from test_warm_kernels import PROBE, interrupted, manager, pool, provisioner_named, run, start, wait_for_spare  # noqa: F401 (fixtures)
 
 from widgets import forked_kernels, warm_kernels
-from widgets.forked_kernels import ForkedKernel, forkable, start_time
+from widgets.forked_kernels import ForkedKernel, PendingKernel, forkable, start_time
 
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="kernels are forked on Linux only"),
               pytest.mark.usefixtures("provisioner_named", "pool")]
@@ -130,6 +131,99 @@ def test_a_template_that_died_is_replaced_and_one_that_cannot_start_leaves_ordin
     said = run(scenario())
     assert not said["torch"]  # the template's Python could not import it: the page got an ordinary kernel
     assert len(started) == 1  # and the next page did not try another template (it would fail as fast)
+
+
+def test_a_page_that_comes_while_the_template_imports_gets_its_connection_at_once_and_its_kernel_when_ready(
+        tmp_path, templates):
+    """The moment a fresh server answers (Binder's redirect): the kernel manager must not wait for the template's
+    imports, so that Voilà sends the page's head and the browser loads its code meanwhile. The kernel answers once
+    forked; one shut down before then never runs; one whose template dies meanwhile starts the usual way."""
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        waiting = manager(tmp_path, fork=True, spares=0)
+        await waiting.start_kernel(cwd=str(page), env={**os.environ, "QUERY_STRING": "lr=0.3"})
+        template = only_template(templates)
+        assert not template.ready(), "the kernel manager waited for the template's imports"
+        assert isinstance(waiting.provisioner.process, PendingKernel) and await waiting.is_alive()
+        assert waiting.provisioner.pid is None and waiting.provisioner.pgid is None
+        dropped = manager(tmp_path, fork=True, spares=0)  # a page left before its kernel began
+        await dropped.start_kernel(cwd=str(page), env=dict(os.environ))
+        await dropped.shutdown_kernel(now=True)
+        assert not await dropped.is_alive()
+        client = waiting.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=120)  # asked before the kernel existed, answered once forked
+        client.stop_channels()
+        kernel = waiting.provisioner.process
+        assert isinstance(kernel, ForkedKernel) and waiting.provisioner.pid == waiting.provisioner.pgid == kernel.pid
+        said = json.loads(await output(waiting, PROBE))
+        assert said == {"torch": True, "cwd": str(page), "query": "lr=0.3", "handover": None}
+        await asyncio.sleep(1.0)  # the dropped page's fork, if any, has been made and ended
+        children = psutil.Process(template.process.pid).children()
+        assert [child.pid for child in children] == [kernel.pid], "a kernel nobody waits for was left running"
+        await waiting.shutdown_kernel(now=True)
+
+        templates.close()  # a new template; it dies before it is ready
+        orphaned = manager(tmp_path, fork=True, spares=0)
+        await orphaned.start_kernel(cwd=str(page), env=dict(os.environ))
+        only_template(templates).process.kill()
+        client = orphaned.client()
+        client.start_channels()
+        await client.wait_for_ready(timeout=120)
+        client.stop_channels()
+        assert isinstance(orphaned.provisioner.process, subprocess.Popen)  # started the usual way
+        said = json.loads(await output(orphaned, PROBE))
+        await orphaned.shutdown_kernel(now=True)
+        return said
+
+    said = run(scenario())
+    assert said["cwd"] == str(page) and said["handover"] is None
+
+
+def test_a_template_is_ready_once_every_pages_imports_are_done_and_does_the_rest_between_requests(tmp_path, templates):
+    """A page opened as the server starts waits for the imports every page needs, not for those of other labs
+    (their dashboards, skimage's photo readers: 0.3-0.5 s); kernels forked later find those done too."""
+    common_only = subprocess.run([sys.executable, "-c", (
+        "import sys; from widgets.warm_start import preload_common, some_pages_imports; preload_common(); "
+        "print([name for name in some_pages_imports() if name in sys.modules])")],
+        capture_output=True, text=True, check=True).stdout.strip()
+    assert common_only == "[]", f"what makes a template ready imports {common_only}"
+    done = ("import sys; from widgets.warm_start import some_pages_imports; "
+            "print(set(some_pages_imports()) - set(sys.modules))")
+
+    async def scenario():
+        deadline = time.monotonic() + 60
+        while True:
+            km, _ = await start(tmp_path, tmp_path, fork=True, spares=0)
+            missing = await output(km, done)
+            await km.shutdown_kernel(now=True)
+            if missing.strip() == "set()" or time.monotonic() > deadline:
+                return missing.strip()
+            await asyncio.sleep(0.5)
+
+    assert run(scenario()) == "set()", "the template stopped importing once it was ready"
+
+
+def test_a_template_forks_for_the_pages_waiting_before_it_forks_a_spare_and_leaves_them_the_cpu_a_while(monkeypatch):
+    template = forked_kernels.Template(process=None, socket_path="", env={}, spare_after=0.3)
+    ready, forked = [False], []
+    monkeypatch.setattr(template, "ready", lambda: ready[0])
+    monkeypatch.setattr(template, "alive", lambda: True)
+    monkeypatch.setattr(template, "fork_now", lambda argv, env, cwd: forked.append((argv[0], time.monotonic()))
+                        or len(forked))
+
+    async def scenario():
+        spare = asyncio.ensure_future(template.fork(["spare"], {}, "", wait=10, spare=True))
+        await asyncio.sleep(0.05)
+        page = asyncio.ensure_future(template.fork(["page"], {}, "", wait=10))
+        await asyncio.sleep(0.05)
+        ready[0] = True
+        return await asyncio.gather(spare, page)
+
+    assert run(scenario()) == [2, 1] and [name for name, _ in forked] == ["page", "spare"]
+    assert forked[1][1] - forked[0][1] >= 0.3  # the page's kernel starts without a spare's start beside it
 
 
 def broken_template_popen(popen, started: list):
