@@ -43,16 +43,15 @@ PAGE_IMPORTS = ("skimage.data", "skimage.io", "skimage.color", "skimage.transfor
                 "names")  # lab 17 reads its census lists as the page loads (the package itself: 1.5 ms)
 
 
-def preload(warm_up_torch: bool = True) -> None:
-    """Import what the labs import, and do once what every page's first figure and first torch step pay for (the
-    torch part only with `warm_up_torch`: a kernel template, which forks, leaves it to each kernel)."""
+def preload() -> None:
+    """Import what the labs import, and do once what every page's first figure and first torch step pay for (a
+    kernel template, which forks, does the imports only: `preload_common`, then `some_pages_imports`)."""
     preload_common()
     for name in some_pages_imports():
         importlib.import_module(name)
-    if warm_up_torch:
-        from lab.device import warm_up
+    from lab.device import warm_up
 
-        warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
+    warm_up()  # torch's thread pool at the size every dashboard asks for, and its first backward done
 
 
 def preload_common() -> None:
