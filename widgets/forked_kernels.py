@@ -18,7 +18,7 @@ import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from widgets.kernel_template import READY_SUFFIX
+from widgets.kernel_template import ANNOUNCED, BEFORE_SERVER, CLAIMED, READY_SUFFIX
 
 LAUNCHER = ["-m", "ipykernel_launcher"]  # what a kernel spec's command must say after Python to be forked
 
@@ -130,6 +130,12 @@ class PendingKernel:
         self.send_signal(signal.SIGKILL)
 
 
+def same_python(one: str, other: str) -> bool:
+    """Whether two interpreter paths are one Python in one environment (`bin/python` and `bin/python3.11`, say)."""
+    return (os.path.dirname(one) == os.path.dirname(other)
+            and os.path.realpath(one) == os.path.realpath(other))
+
+
 def start_time(pid: int) -> str | None:
     """The process's start time in clock ticks since boot (/proc/PID/stat, field 22), or None if it is gone or a
     zombie."""
@@ -143,7 +149,7 @@ def start_time(pid: int) -> str | None:
 
 @dataclass
 class Template:
-    process: subprocess.Popen
+    process: subprocess.Popen | ForkedKernel  # a ForkedKernel handle for one started before the server
     socket_path: str
     env: dict  # the environment it started with
     started: float = 0.0  # time.monotonic() when it was started
@@ -206,7 +212,7 @@ class Template:
                 self.process.wait(5)
         if self.alive():
             self.process.kill()
-        for path in (self.socket_path, self.socket_path + READY_SUFFIX):
+        for path in (self.socket_path, *(self.socket_path + suffix for suffix in (READY_SUFFIX, ANNOUNCED, CLAIMED))):
             with contextlib.suppress(FileNotFoundError):
                 os.remove(path)
 
@@ -218,12 +224,14 @@ class TemplatePool:
 
     def __init__(self):
         self._templates: dict[tuple, Template] = {}
+        self._looked_before_server = False
         atexit.register(self.close)
 
-    def get(self, key: tuple, python: str, env: dict) -> Template | None:
-        """The template for `key`; a new one (importing for a few seconds) if there is none alive; None while one
-        that exited before it was ready (a broken environment) is fresh: each kernel would pay for another such
-        start before starting the usual way."""
+    def get(self, key: tuple, python: str, env: dict, unsuitable: Callable[[dict], list[str]]) -> Template | None:
+        """The template for `key`; the one started before the server if it runs `python` with an environment that
+        suits kernels of `key` (`unsuitable(its environment)` names no variable), else a new one (importing for a
+        few seconds) if there is none alive; None while one that exited before it was ready (a broken environment)
+        is fresh: each kernel would pay for another such start before starting the usual way."""
         template = self._templates.get(key)
         if template is not None and not template.alive():
             failed_at_start = not (template.was_ready or os.path.exists(template.socket_path))
@@ -232,12 +240,42 @@ class TemplatePool:
         if template is None or not template.alive():
             if template is not None:
                 template.close()
-            # a short path: a Unix socket's name holds at most 107 bytes
-            path = os.path.join(tempfile.gettempdir(), f"dl-lab-template-{uuid.uuid4().hex[:12]}.sock")
-            process = subprocess.Popen([python, "-m", "widgets.kernel_template", path], env=env, cwd=os.getcwd(),
-                                       stdin=subprocess.DEVNULL)
-            template = self._templates[key] = Template(process, path, env, started=time.monotonic())
+            template = self._templates[key] = self.started_before_server(python, unsuitable) or self.start(python, env)
         return template
+
+    @staticmethod
+    def start(python: str, env: dict) -> Template:
+        # a short path: a Unix socket's name holds at most 107 bytes
+        path = os.path.join(tempfile.gettempdir(), f"dl-lab-template-{uuid.uuid4().hex[:12]}.sock")
+        process = subprocess.Popen([python, "-m", "widgets.kernel_template", path], env=env, cwd=os.getcwd(),
+                                   stdin=subprocess.DEVNULL)
+        return Template(process, path, env, started=time.monotonic())
+
+    def started_before_server(self, python: str, unsuitable: Callable[[dict], list[str]]) -> Template | None:
+        """The template `binder/start` began before this server (named by the BEFORE_SERVER variable), adopted by
+        the first kernels that it suits; ended if they are not (it would only hold memory)."""
+        path = os.environ.get(BEFORE_SERVER)
+        if not path or self._looked_before_server:
+            return None
+        self._looked_before_server = True
+        try:
+            with open(path + ANNOUNCED) as file:
+                said = json.load(file)
+            process = ForkedKernel(int(said["pid"]))
+            python_of_template, env = str(said["python"]), dict(said["env"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None  # gone, or never started
+        if process.poll() is not None:
+            return None
+        different = [] if same_python(python_of_template, python) else [f"Python {python_of_template}"]
+        different += unsuitable(env)
+        if different:
+            logging.getLogger(__name__).warning(
+                "The kernel template started before the server is ended: the kernels' %s differ", ", ".join(different))
+            process.terminate()
+            return None
+        open(path + CLAIMED, "w").close()
+        return Template(process, path, env, started=time.monotonic())
 
     def close(self) -> None:
         for template in self._templates.values():

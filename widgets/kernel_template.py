@@ -25,10 +25,17 @@ Run as `python -m widgets.kernel_template SOCKET`; the socket appears once the i
 so its presence means ready; what only some pages import follows between requests. The template exits when the
 server that started it (its parent) goes away, and ends its kernels then; a kernel ends when the template does, as a
 kernel started the usual way ends with its server.
+
+`binder/start` starts one before the server (`--before-server`), as the server's parent that then becomes the
+server: a Jupyter server takes 2.5-3.5 s to start, the template ~2 s to import, so a page requested the moment the
+server answers finds it ready. It says who it is in SOCKET.json (its pid, Python and environment); the server adopts
+it (`widgets.forked_kernels.TemplatePool`) if its kernels run that Python with that environment, and otherwise ends
+it. One that no server claims within `UNCLAIMED_EXIT` seconds exits.
 """
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import gc
 import importlib
@@ -37,15 +44,24 @@ import os
 import signal
 import socket
 import sys
+import time
 
 READY_SUFFIX = ".part"  # the socket is bound under this name and renamed once it listens
+BEFORE_SERVER = "DL_LAB_KERNEL_TEMPLATE"  # names the socket of a template started before the server (binder/start)
+ANNOUNCED = ".json"  # SOCKET.json: who a template started before the server is
+CLAIMED = ".claimed"  # SOCKET.claimed: made by the server that adopted it
+UNCLAIMED_EXIT = 120.0
 
 
-def serve(path: str) -> None:
-    """Import, then fork a kernel for each request on the Unix socket at `path` until the parent goes away."""
+def serve(path: str, before_server: bool = False, unclaimed_exit: float = UNCLAIMED_EXIT) -> None:
+    """Import, then fork a kernel for each request on the Unix socket at `path` until the parent goes away (or, for
+    a template started `before_server`, until `unclaimed_exit` seconds pass with no server claiming it)."""
+    parent = os.getppid()
+    claim_by = time.monotonic() + unclaimed_exit if before_server else float("inf")
+    if before_server:
+        announce(path)
     from widgets.warm_start import preload_common, some_pages_imports
 
-    parent = os.getppid()
     # as Python's gc documentation advises for a process that forks: no collection while importing (it would
     # leave freed holes in pages the kernels then share), and everything imported frozen, so that a kernel's
     # collections never write to (and so copy) the pages it shares with the template
@@ -65,7 +81,7 @@ def serve(path: str) -> None:
     listener.listen(8)
     os.rename(path + READY_SUFFIX, path)  # ready: a client never meets a socket that does not listen yet
     try:
-        while os.getppid() == parent:
+        while os.getppid() == parent and not unclaimed(path, claim_by):
             listener.settimeout(0.001 if later else 1.0)  # importing: only a glance for a request
             serve_one(listener)
             if later:
@@ -78,6 +94,28 @@ def serve(path: str) -> None:
         for pid in KERNELS:  # a kernel started the usual way ends with its server (ipykernel's parent poller)
             with contextlib.suppress(OSError):
                 os.killpg(pid, signal.SIGKILL)
+
+
+def announce(path: str) -> None:
+    """Say who this template is, for the server it was started before (readable by this user only: the environment
+    may hold secrets)."""
+    partial = path + ANNOUNCED + READY_SUFFIX
+    with open(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "w") as file:
+        json.dump({"pid": os.getpid(), "python": sys.executable, "env": dict(os.environ)}, file)
+    os.rename(partial, path + ANNOUNCED)
+    atexit.register(remove_files, path + ANNOUNCED, path + CLAIMED)  # however it ends (its kernels end by os._exit)
+
+
+def remove_files(*paths: str) -> None:
+    for path in paths:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+def unclaimed(path: str, claim_by: float) -> bool:
+    """Whether a template started before the server is past `claim_by` (time.monotonic) and still not adopted (the
+    server has another provisioner, or its kernels run another Python): it would only hold memory."""
+    return time.monotonic() > claim_by and not os.path.exists(path + CLAIMED)
 
 
 KERNELS: set[int] = set()  # the kernels forked and not yet reaped
@@ -187,4 +225,12 @@ def fresh_seeds() -> None:
 
 
 if __name__ == "__main__":
-    serve(sys.argv[1])
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m widgets.kernel_template")
+    parser.add_argument("socket")
+    parser.add_argument("--before-server", action="store_true", help="started before the server (binder/start)")
+    parser.add_argument("--unclaimed-exit", type=float, default=UNCLAIMED_EXIT, help="seconds a template started "
+                        "before the server waits to be adopted")
+    arguments = parser.parse_args()
+    serve(arguments.socket, arguments.before_server, arguments.unclaimed_exit)

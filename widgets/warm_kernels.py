@@ -50,8 +50,9 @@ from widgets.forked_kernels import ForkedKernel, PendingKernel, Template, Templa
 from widgets.warm_start import HANDOVER, listening_mark
 
 EXTENSION = "--ext=widgets.warm_start"
-# set per kernel by the launcher itself, not by the page: a spare's value is as good as the page's
-PER_LAUNCH = {HANDOVER, "JPY_PARENT_PID"}
+# set per kernel by the launcher itself, not by the page: a spare's value is as good as the page's; and `_`, which
+# a shell sets to the command it runs (a template started by binder/start has its own)
+PER_LAUNCH = {HANDOVER, "JPY_PARENT_PID", "_"}
 # what Voilà (the request, as CGI names it) and Jupyter Server (the notebook's path) add for a page: read by the
 # notebook's code, never at start-up, so a spare can take them late
 PAGE_VARIABLES = re.compile(r"(SCRIPT_NAME|PATH_INFO|QUERY_STRING|SERVER_\w+|HTTP_\w+|VOILA_\w+|JPY_\w+)")
@@ -241,7 +242,9 @@ class WarmKernelProvisioner(LocalProvisioner):
 
     def template(self, recipe: Recipe, cmd: list[str]) -> Template | None:
         """The template kernels of `recipe` are forked from (started if need be), or None where they are not."""
-        template = TEMPLATES.get(recipe.key, cmd[0], recipe.env) if self.forks(cmd) else None
+        if not self.forks(cmd):
+            return None
+        template = TEMPLATES.get(recipe.key, cmd[0], recipe.env, lambda env: unsuitable_variables(env, recipe.env))
         if template is not None:
             template.spare_after = self.forked_refill_delay
         return template

@@ -2,7 +2,7 @@
 
     .venv/bin/python tests/benchmarks/bench_voila.py [--loads 3] [--moves 30] [--runs 4] [--notebooks 01_....ipynb]
         [--navigation-only] [--voila-arg=--VoilaConfiguration.progressive_rendering=True ...] [--voila-config F]
-        [--fresh-jupyterlab SECONDS] [--back-to-back]
+        [--fresh-jupyterlab SECONDS [--without-binder-start]] [--back-to-back]
 
 (a) navigation: from the request to an interactive dashboard (last widget drawn and the kernel idle), per
     notebook, median of --loads loads in fresh browser contexts (a first visit each time);
@@ -19,7 +19,8 @@
 With --back-to-back, (a) times a second page of each lab, opened as soon as the first (which took the spare
 kernel) is interactive: the page that finds no spare ready (widgets/warm_kernels.py).
 With --fresh-jupyterlab, only (a), Binder's way: each visit is the first page of a JupyterLab server started for
-it (Voilà as its extension), SECONDS after the server started.
+it (Voilà as its extension), SECONDS after the server started; through binder/start, as Binder starts it (which starts
+the kernel template before the server), unless --without-binder-start (as the README's JupyterLab command does).
 
 Targets (issues 2–4, 9): (a) ≤ 4 s, (b) p95 ≤ 100 ms, (c) ≤ 250 ms, (d) ≤ 1.5 GB. Runs on whatever CPUs the
 machine has; `taskset -c 0,1 …` pins it to two cores. Other load on the machine inflates every number: the
@@ -396,7 +397,7 @@ def measure_floor(args, report: dict) -> None:
         leave(context, page)
 
 
-def first_visits_in_fresh_jupyterlab(names: list[str], loads: int, after: float) -> None:
+def first_visits_in_fresh_jupyterlab(names: list[str], loads: int, after: float, binder_start: bool = True) -> None:
     """Binder's case: a fresh JupyterLab server (Voilà as its extension, binder/jupyter_server_config.json) per
     visit, the notebook opened in Voilà `after` seconds after the server answered (a learner's first look at the
     page), no other page before it. Prints each visit and the median per notebook."""
@@ -406,7 +407,7 @@ def first_visits_in_fresh_jupyterlab(names: list[str], loads: int, after: float)
         for name in names:
             times = []
             for _ in range(loads):
-                with jupyterlab_server(log_name="jupyterlab-bench.log") as base:
+                with jupyterlab_server(log_name="jupyterlab-bench.log", binder_start=binder_start) as base:
                     time.sleep(after)
                     context = browser.new_context(viewport={"width": 1280, "height": 900})
                     page, timings, _kernel = open_interactive(context, base, name)
@@ -449,6 +450,8 @@ def main() -> None:
                         "opened as soon as the first is interactive, before a new spare kernel is ready")
     parser.add_argument("--fresh-jupyterlab", type=float, metavar="SECONDS", default=None,
                         help="instead: each visit the first page of a fresh JupyterLab server, SECONDS in")
+    parser.add_argument("--without-binder-start", action="store_true", help="with --fresh-jupyterlab: start the "
+                        "server directly, not through binder/start (no kernel template before the server)")
     args = parser.parse_args()
     names = args.notebooks or notebook_names()
     unknown = sorted(set(names) - set(notebook_names()))
@@ -456,7 +459,7 @@ def main() -> None:
         parser.error(f"no such notebooks in notebooks/: {unknown}")
     print(f"This machine: {machine_speed()}", flush=True)
     if args.fresh_jupyterlab is not None:
-        first_visits_in_fresh_jupyterlab(names, args.loads, args.fresh_jupyterlab)
+        first_visits_in_fresh_jupyterlab(names, args.loads, args.fresh_jupyterlab, not args.without_binder_start)
         return
     args.config = json.loads(args.voila_config.read_text()) if args.voila_config else None
 

@@ -135,10 +135,11 @@ def voila_server(*extra_args: str, root: str = "notebooks/", config: dict | None
 
 
 @contextmanager
-def jupyterlab_server(log_name: str = "jupyterlab.log"):
-    """A token-less JupyterLab rooted at a copy of notebooks/, with throw-away config and runtime dirs.
-    Yields the base URL. A copy, because JupyterLab saves what it runs: the committed notebooks (and their
-    checked outputs) must not change when the tests run."""
+def jupyterlab_server(log_name: str = "jupyterlab.log", binder_start: bool = True):
+    """A token-less JupyterLab rooted at a copy of notebooks/, with throw-away config and runtime dirs, started as
+    Binder starts it: through `binder/start` (which starts the kernel template first), unless `binder_start` is
+    False (as the README's JupyterLab command starts it). Yields the base URL. A copy, because JupyterLab saves what
+    it runs: the committed notebooks (and their checked outputs) must not change when the tests run."""
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="lab-jupyterlab-") as home:
         env = isolated_env(Path(home))
@@ -158,6 +159,9 @@ def jupyterlab_server(log_name: str = "jupyterlab.log"):
                f"--config={ROOT / 'binder' / 'jupyter_server_config.json'}"]  # the README's: culling, spare kernels
         if os.geteuid() == 0:  # containers and CI often run as root; Jupyter refuses that unless told
             cmd.append("--allow-root")
+        if binder_start:
+            cmd = ["bash", str(ROOT / "binder" / "start"), *cmd]
+            env["PATH"] = os.pathsep.join([str(BIN), env.get("PATH", "")])  # its `python` is the server's, as on Binder
         base = f"http://127.0.0.1:{port}/"
         process = _start(cmd, base + "api", env, ARTIFACTS / log_name)
         try:

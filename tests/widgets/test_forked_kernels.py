@@ -6,6 +6,7 @@ suit, or a template that fails, gets an ordinary kernel."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -13,14 +14,16 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psutil
 import pytest
 from test_warm_kernels import PROBE, interrupted, manager, pool, provisioner_named, run, start, wait_for_spare  # noqa: F401 (fixtures)
 
-from widgets import forked_kernels, warm_kernels
+from widgets import forked_kernels, kernel_template, warm_kernels
 from widgets.forked_kernels import ForkedKernel, PendingKernel, forkable, start_time
 
+ROOT = Path(__file__).resolve().parents[2]
 pytestmark = [pytest.mark.skipif(sys.platform != "linux", reason="kernels are forked on Linux only"),
               pytest.mark.usefixtures("provisioner_named", "pool")]
 
@@ -226,6 +229,78 @@ def test_a_template_forks_for_the_pages_waiting_before_it_forks_a_spare_and_leav
     assert forked[1][1] - forked[0][1] >= 0.3  # the page's kernel starts without a spare's start beside it
 
 
+def started_before_server(tmp_path, monkeypatch, *extra: str, **env: str) -> tuple[subprocess.Popen, str]:
+    """A template started as binder/start starts one before the server (the server here is this process): its
+    socket named by the variable that names it to the server, and `env` added to its environment."""
+    path = str(tmp_path / "before.sock")
+    monkeypatch.setenv(kernel_template.BEFORE_SERVER, path)
+    process = subprocess.Popen([sys.executable, "-m", "widgets.kernel_template", path, "--before-server", *extra],
+                               env={**os.environ, **env}, stdin=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while not os.path.exists(path + kernel_template.ANNOUNCED) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return process, path
+
+
+def test_a_template_started_before_the_server_is_adopted_and_its_kernels_serve_pages(tmp_path, templates,
+                                                                                       monkeypatch):
+    """Binder's case: binder/start begins the template's imports while the server starts; the server's kernels
+    come from that template, not from one of its own."""
+    early, path = started_before_server(tmp_path, monkeypatch)
+    page = tmp_path / "notebooks"
+    page.mkdir()
+
+    async def scenario():
+        km, said = await start(tmp_path, page, fork=True, spares=0, QUERY_STRING="lr=0.3")
+        template = only_template(templates)
+        kernel = km.provisioner.process
+        parent = psutil.Process(kernel.pid).ppid()
+        claimed = os.path.exists(path + kernel_template.CLAIMED)
+        await km.shutdown_kernel(now=True)
+        return template, parent, claimed, said
+
+    template, parent, claimed, said = run(scenario())
+    assert template.process.pid == early.pid and parent == early.pid and claimed
+    assert said == {"torch": True, "cwd": str(page), "query": "lr=0.3", "handover": None}
+    templates.close()
+    assert early.wait(timeout=10) == 0
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("before.sock")], "its files stayed"
+
+
+def test_a_template_started_before_the_server_that_does_not_suit_its_kernels_is_ended(tmp_path, templates,
+                                                                                        monkeypatch):
+    early, _ = started_before_server(tmp_path, monkeypatch, LAB_THREADS="7")  # a variable that acts at start-up
+    template = templates.get(("test",), sys.executable, dict(os.environ),
+                             unsuitable=lambda env: warm_kernels.unsuitable_variables(env, dict(os.environ)))
+    assert template.process.pid != early.pid  # a template of the server's own
+    assert early.wait(timeout=10) != 0  # ended (SIGTERM while importing)
+
+
+def test_a_template_started_before_a_server_that_never_claims_it_exits(tmp_path, monkeypatch):
+    """binder/start with a server that does not use the lab's provisioner: the template would only hold memory."""
+    early, path = started_before_server(tmp_path, monkeypatch, "--unclaimed-exit", "0")
+    assert early.wait(timeout=60) == 0
+    assert not [name for name in os.listdir(tmp_path) if name.startswith("before.sock")], "its files stayed"
+
+
+def test_binder_start_starts_the_template_as_a_child_of_the_server_it_becomes(tmp_path):
+    """The template must be the server's child (it exits when its parent does) and named to it by the variable."""
+    check = ("import json, os, sys, time\n"
+             f"path = os.environ['{kernel_template.BEFORE_SERVER}']\n"
+             f"while not os.path.exists(path + '{kernel_template.ANNOUNCED}'): time.sleep(0.02)\n"
+             f"said = json.load(open(path + '{kernel_template.ANNOUNCED}'))\n"
+             "print(json.dumps({'child': open(f'/proc/{said[\"pid\"]}/stat').read().rsplit(')', 1)[1].split()[1] "
+             "== str(os.getpid()), 'python': said['python'], 'pid': said['pid']}))\n")
+    env = {**os.environ, "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+           "TMPDIR": str(tmp_path)}
+    done = subprocess.run(["bash", str(ROOT / "binder" / "start"), sys.executable, "-c", check], env=env,
+                          capture_output=True, text=True, timeout=60, check=True)
+    said = json.loads(done.stdout)
+    with contextlib.suppress(ProcessLookupError):  # its parent is gone: it would exit after its imports anyway
+        os.kill(said["pid"], signal.SIGKILL)
+    assert said["child"] and said["python"] == sys.executable
+
+
 def broken_template_popen(popen, started: list):
     """Popen, except that a template is asked to run a module that does not exist (it exits at once); each such
     start is added to `started`."""
@@ -298,7 +373,7 @@ def test_only_python_kernels_started_by_ipykernel_launcher_are_forked():
 
 
 def test_a_bad_request_is_refused_and_the_template_serves_the_next(tmp_path, templates):
-    template = templates.get(("test",), sys.executable, dict(os.environ))
+    template = templates.get(("test",), sys.executable, dict(os.environ), unsuitable=lambda env: [])
 
     async def scenario():
         deadline = time.monotonic() + 120
