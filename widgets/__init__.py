@@ -3,7 +3,7 @@ No math here. Each notebook's dashboards live in `widgets.dashboards.<notebook n
 
 import sys
 
-from widgets import plotly_bundle
+from widgets import plotly_bundle, shared_looks
 
 # The first plotly FigureWidget imports nbformat → jsonschema, whose format checkers import
 # rfc3987_syntax, which compiles a grammar for ~1 s. Nothing in a lab kernel validates IRIs, so
@@ -11,3 +11,4 @@ from widgets import plotly_bundle
 sys.modules.setdefault("rfc3987_syntax", None)
 
 plotly_bundle.install()
+shared_looks.install()  # widgets of a dashboard that look alike share their layout and style models

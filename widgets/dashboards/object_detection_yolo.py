@@ -175,6 +175,7 @@ class DetectionPanels:
         self.before = _boxes_view("Before non-max suppression", config.image_size)
         self.after = _boxes_view("After non-max suppression", config.image_size)
         self.text, self.assignment = readout(), readout()
+        self.assignment.layout = W.Layout(margin="4px 0")  # its own: it is shown and hidden (widgets.shared_looks)
         self.predictions: torch.Tensor | None = None  # (N, S, S, A, 5 + C) on the CPU; None before training
         self._decoded: dict[int, Detections] = {}  # scene → its decoded boxes: a slider move only thresholds
         self._lock = threading.Lock()
