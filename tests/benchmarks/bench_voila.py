@@ -16,6 +16,8 @@
     05, 06, 07, 09, 10, 13, 14, 17, 18), --runs changes each, every run stopped with its dashboard's Stop button before
     the next;
 (d) the kernel's peak memory (VmHWM of the kernel process) per notebook.
+Each load also prints `machine_cpu`: the CPU seconds of every process on the machine from the request until the
+page had been quiet for 2 s (kernel, server, browser, a spare being made).
 With --back-to-back, (a) times a second page of each lab, opened as soon as the first (which took the spare
 kernel) is interactive: the page that finds no spare ready (widgets/warm_kernels.py).
 With --fresh-jupyterlab, only (a), Binder's way: each visit is the first page of a JupyterLab server started for
@@ -234,6 +236,7 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
     """Load `name`, wait until it is interactive; returns (page, timings in s, kernel id)."""
     page = context.new_page()
     page.add_init_script(TIMELINE_JS)
+    cpu_before = machine_cpu_seconds()
     page.goto(f"{base}voila/render/{name}", wait_until="commit", timeout=timeout * 1000)
     page.wait_for_function("!document.getElementById('loading') && document.getElementById('jupyter-config-data')",
                            timeout=timeout * 1000, polling=50)
@@ -259,6 +262,9 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
         "kernel_idle": activity - origin,
     }
     timings["interactive"] = max(timings["last_widget"], timings["kernel_idle"], timings["shown"])
+    # every process's CPU (kernel, server, browser, a spare being made) from the request to 2 s of quiet after it:
+    # the work a page costs, which on a machine whose speed varies tells changes apart better than wall time
+    timings["machine_cpu"] = machine_cpu_seconds() - cpu_before
     # when the page's head began loading plotly's code (widgets/page_head.py); absent without the lab's template
     head = page.evaluate("performance.getEntriesByName('dl-lab: plotly in the head')[0]?.startTime")
     if head is not None:
@@ -268,6 +274,11 @@ def open_interactive(context, base: str, name: str, timeout: float = 180.0):
     if paint is not None:
         timings["first_paint"] = paint / 1000
     return page, timings, kernel_id
+
+
+def machine_cpu_seconds() -> float:
+    times = psutil.cpu_times()
+    return times.user + times.nice + times.system
 
 
 def leave(context, page) -> None:
