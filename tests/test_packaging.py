@@ -56,6 +56,8 @@ def test_repo2docker_accepts_the_binder_folder():
     install = dockerfile.index('pip install --no-cache-dir -r "binder/requirements.txt"')
     assert copy_repo < install  # the lab (".") is installed after the repository is in place
     assert dockerfile.index("RUN ./binder/postBuild") > copy_repo  # the kernel culling config, from the repository
+    # the server starts through binder/start, which starts the kernel template first (widgets/kernel_template.py)
+    assert 'ENV R2D_ENTRYPOINT="${REPO_DIR}/binder/start"' in dockerfile
 
 
 def test_binder_and_the_readmes_jupyterlab_shut_down_kernels_of_labs_left_idle(tmp_path):
