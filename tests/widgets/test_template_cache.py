@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
@@ -74,7 +75,9 @@ def voila_page(config: Config, notebook) -> str:
         return "".join([chunk async for chunk, _ in exporter.generate_from_notebook_node(notebook,
                                                                                           extra_context=context)])
 
-    return asyncio.run(render())
+    # asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may leave a loop running in this one
+    with ThreadPoolExecutor(1) as thread:
+        return thread.submit(asyncio.run, render()).result()
 
 
 @pytest.mark.parametrize("config_file", ["voila.json", "binder/jupyter_server_config.json"])
