@@ -5,8 +5,8 @@ equal to the next widget's: lab 11's page had 305 widget models, 182 of them lay
 message from the kernel through the server and a model the browser builds before it draws anything. While a
 `*_dashboard()` function builds its widgets (found on the call stack, as `widgets.settings_link` finds the
 dashboard's name), a layout or style given as a dict, or left to its default, is one shared instance per distinct
-value instead: lab 11's page has 134 models, and each page saves 0.3-1 s of CPU in the kernel, server and browser
-together (README, "Measured 2026-12-06").
+value instead: lab 11's page has 134 models, and a load of it takes 0.3-1.5 s less CPU in the kernel, server and
+browser together (README, "Measured 2026-12-06").
 
 A shared layout or style cannot change: setting one of its values raises, and says to give the widget a layout
 (or style) of its own, an instance (`layout=W.Layout(...)`), which is never shared. Widgets built outside a
