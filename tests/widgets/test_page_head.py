@@ -1,10 +1,18 @@
-"""The lab's Voilà template puts plotly's widget code in each page's head (widgets/page_head.py)."""
+"""The lab's Voilà template puts plotly's widget code in each page's head, and Voilà's own code before the first cell
+(widgets/page_head.py)."""
 
 import json
 import re
 from importlib import resources
+from pathlib import Path
+
+import nbformat
+from traitlets.config import Config
+from voila_pages import voila_page
 
 from widgets import page_head, plotly_bundle
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def script_body(html: str) -> str:
@@ -52,10 +60,43 @@ def test_voila_and_binder_use_the_template_and_its_filter():
 
 
 def test_a_notebook_that_says_it_draws_no_plot_gets_no_preload():
-    import nbformat
-
     plain, no_plots = nbformat.v4.new_notebook(), nbformat.v4.new_notebook(metadata={"dl-lab": {"plotly": False}})
     assert page_head.plotly_preload(plain) == page_head.plotly_preload(None) != ""
     assert page_head.plotly_preload(no_plots) == ""
     index = nbformat.read(resources.files("widgets").joinpath("../notebooks/00_index.ipynb"), 4)
     assert page_head.plotly_preload(index) == ""  # the index: links and the device, no plot
+
+
+FRONT_END = re.compile(r'<script src="/voila/static/voila\.js"[^>]*></script>')
+
+
+def lab_and_voilas_pages(notebook) -> tuple[str, str]:
+    """`notebook`'s page through the lab's template and through Voilà's own lab template, with voila.json."""
+    settings = json.loads((ROOT / "voila.json").read_text())
+    voilas = Config(settings)
+    voilas.VoilaConfiguration.template = "lab"
+    return voila_page(Config(settings), notebook), voila_page(voilas, notebook)
+
+
+def test_voilas_front_end_is_loaded_once_as_soon_as_the_pages_config_is_there():
+    """Before the first cell, which Voilà sends only after the kernel has run it: the browser loads and evaluates the
+    code while the notebook runs. The rest of the page is Voilà's own, plotly's code in the head aside."""
+    notebook = nbformat.read(ROOT / "notebooks" / "05_bias_variance_regularization.ipynb", as_version=4)
+    lab, voilas = lab_and_voilas_pages(notebook)
+    [script] = FRONT_END.findall(lab)
+    assert " async" in script  # the parser goes on to the cells while it loads
+    assert lab.index('id="jupyter-config-data"') < lab.index(script) < lab.index('cell-index="1"')
+    assert FRONT_END.findall(voilas) == ['<script src="/voila/static/voila.js"></script>']
+    assert voilas.index(FRONT_END.findall(voilas)[0]) > voilas.index("window.voila_finish()")  # where Voilà has it
+
+    def rest(page: str) -> str:  # with the template's name (in the paths of its static files) as Voilà's
+        page = FRONT_END.sub("", page.replace(page_head.plotly_preload(notebook), ""))
+        return re.sub(r"\s+", " ", page.replace("/templates/dl-lab/", "/templates/lab/"))
+
+    assert rest(lab) == rest(voilas)
+
+
+def test_a_notebook_without_cells_still_gets_voilas_front_end_once():
+    lab, _ = lab_and_voilas_pages(nbformat.v4.new_notebook())
+    [script] = FRONT_END.findall(lab)
+    assert lab.index("window.voila_finish()") < lab.index(script) < lab.index("</body>")

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import jinja2
 import nbformat
 import pytest
 from traitlets.config import Config
+from voila_pages import voila_page
 
 from widgets import template_cache
 from widgets.template_cache import CompiledTemplates, ShareCompiledTemplates, shared_cache
@@ -50,34 +49,6 @@ def test_async_and_sync_environments_do_not_share_compiled_code(compiles):
     sync, asynchronous = jinja2.Environment(), jinja2.Environment(enable_async=True)
     assert shared_cache(sync) is not shared_cache(asynchronous)
     assert shared_cache(asynchronous) is shared_cache(jinja2.Environment(enable_async=True))
-
-
-def voila_page(config: Config, notebook) -> str:
-    """The page Voilà's exporter renders for `notebook`, its cells as they are (no kernel: what is timed here is the
-    template, not the notebook)."""
-    from voila.exporter import VoilaExporter
-    from voila.paths import collect_template_paths
-
-    template = config.VoilaConfiguration.template
-    exporter = VoilaExporter(template_paths=collect_template_paths(["voila", "nbconvert"], template),
-                             template_name=template, config=config, base_url="/")
-
-    async def kernel_start(nb):
-        return "kernel-id"
-
-    async def cells(nb, kernel_id):
-        for cell in nb.cells:
-            yield cell
-
-    async def render() -> str:
-        context = {"frontend": "voila", "main_js": "voila.js", "kernel_start": kernel_start,
-                   "cell_generator": cells, "notebook_execute": None, "progressive_rendering": False}
-        return "".join([chunk async for chunk, _ in exporter.generate_from_notebook_node(notebook,
-                                                                                          extra_context=context)])
-
-    # asyncio.run in a thread of its own: an earlier test (Playwright's sync API) may leave a loop running in this one
-    with ThreadPoolExecutor(1) as thread:
-        return thread.submit(asyncio.run, render()).result()
 
 
 @pytest.mark.parametrize("config_file", ["voila.json", "binder/jupyter_server_config.json"])
