@@ -79,8 +79,8 @@ def lab_and_voilas_pages(notebook) -> tuple[str, str]:
 
 
 def test_voilas_front_end_is_loaded_once_as_soon_as_the_pages_config_is_there():
-    """Before the first cell, which Voilà sends only after the kernel has run it: the browser loads and evaluates the
-    code while the notebook runs. The rest of the page is Voilà's own, plotly's code in the head aside."""
+    """Before the first cell, which Voilà sends only after the kernel has run it: a browser with nothing else to do
+    loads the code while the notebook runs. The rest of the page is Voilà's own, plotly's code in the head aside."""
     notebook = nbformat.read(ROOT / "notebooks" / "05_bias_variance_regularization.ipynb", as_version=4)
     lab, voilas = lab_and_voilas_pages(notebook)
     [script] = FRONT_END.findall(lab)
