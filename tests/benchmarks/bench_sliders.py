@@ -4,8 +4,9 @@ prints a per-slider table, never asserts).
     .venv/bin/python tests/benchmarks/bench_sliders.py [--notebooks 03_....ipynb ...] [--json test-artifacts/F]
 
 For each notebook: load it once (preheated, as served), then for every visible slider on the page, in page order:
-focus its handle and press an arrow key 4 times, 250 ms apart (right, right, left, left; the other way round at the
-slider's maximum), so the slider ends where it started. Each press is timed in the page from its keydown to:
+focus its handle and press an arrow key 4 times, 250 ms apart, the same way (right; left at the slider's maximum), so
+every press asks for a setting not seen on this slider before (nothing answered from a cache). Each press is timed
+in the page from its keydown to:
 
 - **view** (nothing trains): the first change of a plot of the slider's dashboard (or, on a dashboard whose plots
   did not change, of its other outputs: images, HTML tables — never the slider's own readout or the status line);

@@ -1,9 +1,12 @@
 """The boxes-on-an-image view: layers of outlines, labels, lines and notes, updated in place."""
 
-import numpy as np
-from plotly.serializers import _py_to_js
+import base64
+import io
 
-from widgets.views.boxes import BoxesView, grid_segments, outline
+import numpy as np
+from PIL import Image
+
+from widgets.views.boxes import BoxesView, grid_segments, outline, photo_pixels
 
 
 def test_outline_joins_boxes_with_gaps():
@@ -12,10 +15,18 @@ def test_outline_joins_boxes_with_gaps():
     assert ys == [0, 0, 1, 1, 0, None, 5, 5, 7, 7, 5, None]
 
 
-def test_a_photo_reaches_the_browser_as_nested_lists_of_bytes():
-    view = BoxesView("scene", 1)
-    view.show_image(np.array([[[0.0, 0.5, 1.0]]]))
-    assert _py_to_js(view.figure.data[0].z, None) == [[[0, 128, 255]]]  # what plotly.js's Image trace reads
+def test_a_photo_reaches_the_browser_as_one_png_with_sharp_enlarged_pixels():
+    view = BoxesView("scene", 2)
+    image = np.array([[[0.0, 0.5, 1.0], [1.0, 1.0, 1.0]], [[0.2, 0.0, 0.0], [0.0, 0.0, 0.0]]])  # (2, 2, 3)
+    view.show_image(image)
+    (photo,) = view.figure.layout.images
+    assert photo.source.startswith("data:image/png;base64,") and (photo.x, photo.y) == (0, 0)
+    assert (photo.sizex, photo.sizey, photo.xref, photo.yref, photo.layer) == (2, 2, "x", "y", "below")
+    np.testing.assert_array_equal(photo_pixels(view.figure, 2), [[[0, 128, 255], [255, 255, 255]],
+                                                                [[51, 0, 0], [0, 0, 0]]])
+    enlarged = np.asarray(Image.open(io.BytesIO(base64.b64decode(photo.source.split(",")[1]))))
+    assert enlarged.shape == (384, 384, 3) and (enlarged[:192, :192] == [0, 128, 255]).all()  # 192 × 192 blocks
+    assert not view.figure.data  # no trace carries the pixels
 
 
 def test_grid_segments_cut_the_image_into_cells():
@@ -31,12 +42,12 @@ def test_layers_show_count_hide_and_label_boxes():
     view.show_image(np.zeros((64, 64, 3)))
     view.set_boxes("found", [(1, 2, 10, 12), (20, 20, 30, 40)], ["a 0.9", "b 0.7"])
     assert view.count("found") == 2
-    labels = view.figure.data[2]
+    labels = view.figure.data[1]
     assert labels.text == ("a 0.9", "b 0.7") and labels.x == (1, 20) and labels.y == (2, 20)
     view.set_lines("grid", grid_segments(64, 2))
-    assert view.figure.data[3].x == (32, 32, None, 0, 64, None)
+    assert view.figure.data[2].x == (32, 32, None, 0, 64, None)
     view.set_visible("found", False)
-    assert view.figure.data[1].visible is False and view.figure.data[2].visible is False
+    assert view.figure.data[0].visible is False and view.figure.data[1].visible is False
     assert [a.text for a in view.figure.layout.annotations] == ["Train first"]
     view.note("")
     assert view.figure.layout.annotations == ()

@@ -1,13 +1,17 @@
+import json
 import math
 
 import numpy as np
 import pytest
 from dashboards.settle import record_messages
+from ipywidgets.widgets.widget import _remove_buffers
+from plotly.serializers import _py_to_js
 
 from widgets.views.cost_curves import CostCurves
 from widgets.views.decision_boundary import DecisionBoundary, half_line
 from widgets.views.figure import PALETTE, log_ticks, plottable
 from widgets.views.gradient_norms import GradientNorms
+from widgets.views.grey_image import GreyImage, pixels
 from widgets.views.image_grid import ImageGrid, tile
 from widgets.views.labelled_lines import LabelledLines
 from widgets.views.train_dev_curves import TrainDevCurves
@@ -154,3 +158,28 @@ def test_a_decision_boundary_draws_its_shading_and_line_together():
     assert sent == ["_py2js_update"]
     assert [list(row) for row in view.figure.data[0].z] == [[0.2, 0.5, 0.8], [0.2, 0.5, 0.8]]
     assert view.figure.data[1].name == "the line ŷ = 0.5" and set(view.figure.data[1].x) == {1.0, None}
+
+
+def test_a_grey_image_travels_as_binary_rows_not_as_numbers_in_json():
+    """Each row of the picture is one binary buffer of float64s: the message's JSON part holds no pixel values,
+    which plotly's serializer and ipywidgets would otherwise walk one number at a time."""
+    view = GreyImage("Input", fixed_range=(0.0, 1.0))
+    updates = []
+    view.figure.observe(lambda change: change["new"] and updates.append(change["new"]), names="_py2js_update")
+    image = np.random.default_rng(0).random((5, 7))
+    view.show(image, title="A photo")
+    assert len(updates) == 1
+    state, buffer_paths, buffers = _remove_buffers({"update": _py_to_js(updates[0], None)})
+    assert len(buffers) == 5 and all(buffer.nbytes == 7 * 8 for buffer in buffers)
+    assert len(json.dumps(state)) < 1000  # paths and dtypes only
+    rows = [np.frombuffer(buffer, dtype=np.float64) for buffer in buffers]
+    np.testing.assert_array_equal(np.stack(rows), image.round(3))
+    np.testing.assert_array_equal(pixels(view.figure), image.round(3))
+    assert view.figure.layout.title.text == "A photo"
+
+
+def test_tick_labels_are_not_measured_on_every_redraw():
+    """plotly's default hides labels past the div by measuring each one; the lab's axes let them be."""
+    figure = GreyImage("Input").figure
+    assert figure.layout.template.layout.xaxis.ticklabeloverflow == "allow"
+    assert figure.layout.template.layout.yaxis.ticklabeloverflow == "allow"

@@ -29,16 +29,40 @@ class CostCurves:
         The line arrives with its points in one message, so the browser draws a new run's first point in one
         redraw; the runs it displaces are removed after it, not before.
         """
-        x, y = self._points(steps, costs)
-        line = {"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5, **({"dash": "dot"} if note else {})}
-        self.figure.add_trace(go.Scatter(x=x, y=plottable(y), name=f"{label} ({note})" if note else label,
-                                         meta=label, mode="lines", line=line))
-        self._colour += 1
-        kept = [t for t in self.figure.data[:-1] if t.meta != label][-(self.max_runs - 1):] + [self.figure.data[-1]]
+        self.add_runs([(label, steps, costs, note)])
+
+    def add_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]], *,
+                 highlight: set[str] | None = None) -> None:
+        """Start several lines at once, each (label, steps, costs, note) as in `add_run`: they arrive together in
+        one message, and the runs they displace leave in one more (one redraw each in the browser, instead of two
+        per line). `highlight`: as `highlight()`, in the message that labels the axis."""
+        traces, ys = [], []
+        for label, steps, costs, note in runs:
+            x, y = self._points(steps, costs)
+            line = {"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5, **({"dash": "dot"} if note else {})}
+            traces.append(go.Scatter(x=x, y=plottable(y), name=f"{label} ({note})" if note else label, meta=label,
+                                     mode="lines", line=line))
+            self._colour += 1
+            ys += y
+        self.figure.add_traces(traces)
+        new, labels = self.figure.data[len(self.figure.data) - len(traces):], {trace.meta for trace in traces}
+        older = [t for t in self.figure.data[:-len(traces)] if t.meta not in labels]
+        kept = older[max(0, len(older) + len(traces) - self.max_runs):] + list(new)
         if len(kept) != len(self.figure.data):
             self.figure.data = kept
         with self.figure.batch_update():
-            self._label_axis(label, y)
+            self._label_axis(labels, ys)
+            if highlight is not None:
+                self._widen(highlight)
+
+    def highlight(self, labels: set[str]) -> None:
+        """Draw the runs named in `labels` thick and every other one thin, in one message."""
+        with self.figure.batch_update():
+            self._widen(labels)
+
+    def _widen(self, labels: set[str]) -> None:
+        for trace in self.figure.data:
+            trace.line.width = 4 if trace.meta in labels else 1.5
 
     def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
         """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""
@@ -59,9 +83,11 @@ class CostCurves:
             trace.name = f"{label} ({note})"
             trace.line.dash = "dot"
 
-    def _label_axis(self, label: str, costs: Sequence[float]) -> None:
-        if self.figure.layout.yaxis.type == "log":  # the other runs' points, and this run's new ones
-            others = [v for t in self.figure.data if t.meta != label and t.y is not None for v in t.y]
+    def _label_axis(self, labels: str | set[str], costs: Sequence[float]) -> None:
+        """Label a log axis for every run's points, those of `labels` being `costs` (not yet sent)."""
+        labels = {labels} if isinstance(labels, str) else labels
+        if self.figure.layout.yaxis.type == "log":  # the other runs' points, and these runs' new ones
+            others = [v for t in self.figure.data if t.meta not in labels and t.y is not None for v in t.y]
             label_log_axis(self.figure, [*others, *costs])
 
     def clear(self) -> None:

@@ -37,7 +37,7 @@ def test_sliding_windows_count_grows_as_the_stride_shrinks():
     assert bars.data[0].y == (275, 1) and "<b>275</b> crops" in dashboard.readout.value
     dashboard.controls["window_stride"].value = 16
     assert bars.data[0].y == (16 + 9 + 4, 1)
-    windows = dashboard.figures["windows"].data[1]
+    (windows,) = [trace for trace in dashboard.figures["windows"].data if trace.meta == "windows"]
     assert sum(v is None for v in windows.x) == 29
     dashboard.controls["window_stride"].value = 2
     assert bars.data[0].y[0] == 25 ** 2 + 17 ** 2 + 9 ** 2

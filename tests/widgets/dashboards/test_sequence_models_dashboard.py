@@ -4,7 +4,7 @@ import copy
 
 import ipywidgets as W
 import pytest
-from settle import run_with
+from settle import record_messages, run_with
 
 from lab.sequence import gradients_through_time
 from widgets.dashboards.sequence_models import (
@@ -198,3 +198,33 @@ def test_the_current_setting_stands_out_also_when_it_was_drawn_before():
     dashboard.controls["sequence_length"].value = 100  # back to a curve already on the plot
     widths = {t.meta: t.line.width for t in dashboard.figures["gradients"].data}
     assert widths == {"GRU · T=100 · factor 1 · bias 0": 4, "GRU · T=101 · factor 1 · bias 0": 1.5}
+
+
+def test_a_press_redraws_the_plot_at_most_three_times():
+    """New settings of the LSTM bring two lines: they arrive in one message, the lines they displace leave in
+    one more, and the axis and line widths follow in a third (each message is a redraw in the browser)."""
+    dashboard = gradients_through_time_dashboard()
+    dashboard.controls["rnn_cell"].value = "lstm"
+    for length in (20, 30):
+        dashboard.controls["sequence_length"].value = length  # six lines: the plot is full
+    sent = record_messages(dashboard.figures["gradients"])
+    dashboard.controls["sequence_length"].value = 40
+    assert sent == ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_update"]
+    assert [(t.meta, t.line.width) for t in dashboard.figures["gradients"].data][-2:] == [
+        ("LSTM · T=40 · factor 1 · bias 0", 4), ("LSTM · T=40 · factor 1 · bias 0 · memory c⟨t⟩", 4)]
+    assert len(dashboard.figures["gradients"].data) == 6
+
+
+def test_settings_seen_before_are_answered_from_memory():
+    """Back to an earlier setting: no new pass through time, one message that only changes line widths."""
+    from widgets.dashboards.sequence_models import remembered_gradients
+
+    dashboard = gradients_through_time_dashboard()
+    dashboard.controls["sequence_length"].value = 101
+    misses = remembered_gradients.cache_info().misses
+    sent = record_messages(dashboard.figures["gradients"])
+    dashboard.controls["sequence_length"].value = 100
+    dashboard.controls["sequence_length"].value = 101
+    assert remembered_gradients.cache_info().misses == misses and sent == ["_py2js_update", "_py2js_update"]
+    assert dashboard.figures["gradients"].data[-1].line.width == 4
+    assert list(dashboard.figures["gradients"].data[0].y) == pytest.approx(gradients_through_time("gru", 100).norms)
