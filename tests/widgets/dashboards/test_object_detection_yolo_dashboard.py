@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from settle import record_messages
 
 from lab.yolo import DetectorConfig
 from widgets.dashboards.object_detection_yolo import detector_dashboard, iou_dashboard, sliding_windows_dashboard
@@ -39,6 +40,7 @@ def test_sliding_windows_count_grows_as_the_stride_shrinks():
     assert bars.data[0].y == (16 + 9 + 4, 1)
     (windows,) = [trace for trace in dashboard.figures["windows"].data if trace.meta == "windows"]
     assert sum(v is None for v in windows.x) == 29
+    assert dashboard.figures["windows"].layout.title.text == "Sliding windows: 29 crops"
     dashboard.controls["window_stride"].value = 2
     assert bars.data[0].y[0] == 25 ** 2 + 17 ** 2 + 9 ** 2
     assert re.search(r"in <b>[\d.]+ ms</b>, \d+× faster", dashboard.readout.value)
@@ -119,3 +121,20 @@ def test_stop_ends_a_long_run_and_keeps_its_predictions(detector):
     assert "stopped after" in detector.children[3].value
     detector.controls["score_threshold"].value = 0.0
     assert boxes_drawn(detector, "before") == 32  # predictions of the stopped network are shown
+
+
+def test_the_windows_are_drawn_before_the_network_is_timed_over_them(monkeypatch):
+    """Timing the search runs the network over every crop three times: the picture of the windows goes first."""
+    import widgets.dashboards.object_detection_yolo as module
+
+    dashboard = sliding_windows_dashboard()
+    sent = record_messages(dashboard.figures["windows"])
+    sent_when_timed, timing = [], module.compare_sliding_windows
+
+    def timed(*args, **kwargs):
+        sent_when_timed.append(list(sent))
+        return timing(*args, **kwargs)
+    monkeypatch.setattr(module, "compare_sliding_windows", timed)
+    dashboard.controls["window_stride"].value = 2
+    assert sent_when_timed == [["_py2js_update"]]
+    assert dashboard.figures["windows"].layout.title.text == f"Sliding windows: {25 ** 2 + 17 ** 2 + 9 ** 2:,} crops"
