@@ -35,7 +35,7 @@ TRAINED_CELLS = ("rnn", "gru", "lstm")  # the three the recall task compares
 # ---------------------------------------------------------------- gradients through time
 
 # A learner moves a slider back and forth: settings seen before are answered from memory (a pass through 100
-# steps takes ~40 ms on 2 cores). Each result is a few hundred floats.
+# steps takes 20–40 ms on 2 cores). Each result is a few hundred floats.
 remembered_gradients = functools.lru_cache(maxsize=64)(gradients_through_time)
 
 

@@ -35,7 +35,8 @@ class CostCurves:
                  highlight: set[str] | None = None) -> None:
         """Start several lines at once, each (label, steps, costs, note) as in `add_run`: they arrive together in
         one message, and the runs they displace leave in one more (one redraw each in the browser, instead of two
-        per line). `highlight`: as `highlight()`, in the message that labels the axis."""
+        per line). `highlight`: as `highlight()`, in the message that labels the axis. Not inside a `batch_update`:
+        a batch's restyles address traces by their place, which changes here as runs are removed."""
         traces, ys = [], []
         for label, steps, costs, note in runs:
             x, y = self._points(steps, costs)
