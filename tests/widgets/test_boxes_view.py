@@ -53,3 +53,16 @@ def test_layers_show_count_hide_and_label_boxes():
     assert view.figure.layout.annotations == ()
     view.set_boxes("found", [])
     assert view.count("found") == 0
+
+
+def test_two_views_of_one_photo_share_one_encoding():
+    from widgets.views.boxes import _png_uri
+
+    image = np.random.default_rng(1).random((64, 64, 3))
+    left, right = BoxesView("before", 64), BoxesView("after", 64)
+    misses = _png_uri.cache_info().misses
+    left.show_image(image)
+    right.show_image(image)
+    assert _png_uri.cache_info().misses == misses + 1
+    assert left.figure.layout.images[0].source == right.figure.layout.images[0].source
+    np.testing.assert_array_equal(photo_pixels(right.figure, 64), np.rint(image * 255))

@@ -7,6 +7,7 @@ box), so redrawing any number of boxes is a single in-place restyle inside `batc
 from __future__ import annotations
 
 import base64
+import functools
 import io
 from collections.abc import Sequence
 
@@ -44,9 +45,17 @@ def photo_source(image: np.ndarray, side: int = 384) -> str:
     cores. A data URI is one string to them, and plotly draws a layout image with one at once (no loading to wait
     for)."""
     pixels = rgb_bytes(image)
-    k = max(1, side // max(pixels.shape[:2]))
+    return _png_uri(pixels.tobytes(), pixels.shape, side)
+
+
+@functools.lru_cache(maxsize=16)
+def _png_uri(pixels: bytes, shape: tuple[int, ...], side: int) -> str:
+    """Encoded once per picture: the views that show one scene side by side share it (~4 ms each on 2 cores).
+    Fast compression: 16 kB instead of 13 kB for a scene, in 2/3 of the time."""
+    array = np.frombuffer(pixels, dtype=np.uint8).reshape(shape)
+    k = max(1, side // max(shape[:2]))
     buffer = io.BytesIO()
-    Image.fromarray(pixels).resize((pixels.shape[1] * k, pixels.shape[0] * k), Image.NEAREST).save(buffer, "PNG")
+    Image.fromarray(array).resize((shape[1] * k, shape[0] * k), Image.NEAREST).save(buffer, "PNG", compress_level=1)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
