@@ -118,3 +118,71 @@ def test_every_control_of_lab_06_redraws_its_plot(page, voila_url):
 
     assert error_texts(page) == [] and page.errors.items == []
     screenshot(page, ARTIFACTS / "voila-06_input_normalization-moved.png")
+
+
+# Installed before the page's scripts: counts the messages the page sends to the kernel that report a plot edit
+# (`_js2py_restyle`, `_js2py_relayout`, `_js2py_update`), by name.
+SENT_EDITS_JS = r"""
+(() => {
+  const sent = window.__sentEdits = {};
+  const text = new TextDecoder();
+  const send = WebSocket.prototype.send;
+  WebSocket.prototype.send = function (data) {
+    const frame = typeof data === 'string' ? data : text.decode(data instanceof ArrayBuffer ? data : data.buffer);
+    for (const name of frame.match(/_js2py_(restyle|relayout|update)/g) || []) sent[name] = (sent[name] || 0) + 1;
+    return send.call(this, data);
+  };
+})()
+"""
+PLOT_JS = """(start) => Array.from(document.querySelectorAll('.js-plotly-plot')).find(
+  p => p.layout && String(p.layout.title.text || '').startsWith(start))"""
+# Full redraws of a plot are counted from now on: each one places and styles every training point again (their
+# elements get attribute changes), which moving the dev rings or changing the title does not.
+COUNT_REDRAWS_JS = """(start) => { const gd = (""" + PLOT_JS + """)(start); gd.__redraws = 0;
+  const layers = gd.querySelectorAll('.scatterlayer .trace');
+  const observer = new MutationObserver(records => { gd.__redraws += records.length; });
+  gd.data.forEach((trace, i) => { if (String(trace.name).startsWith('train:')) observer.observe(layers[i - 1],
+    {attributes: true, childList: true, subtree: true}); }); }"""
+# The dev rings drawn, per trace, and the number of points each dev trace holds.
+DEV_RINGS_JS = """(start) => { const gd = (""" + PLOT_JS + """)(start);
+  const dev = gd.data.map((trace, i) => [trace, i]).filter(([trace]) => String(trace.name).startsWith('dev:'));
+  const layers = gd.querySelectorAll('.scatterlayer .trace');
+  return {held: dev.map(([trace]) => trace.x.length), drawn: dev.map(([, i]) => layers[i - 1].querySelectorAll(
+    '.point').length), redraws: gd.__redraws, title: String(gd.layout.title.text)}; }"""
+
+
+def test_a_new_dev_shift_moves_the_rings_without_redrawing_the_plots(page, voila_url):
+    """A press of the dev-shift slider redraws the dev rings alone (plotly.js's animate, no transition) and the
+    titles as a plain title change: neither plot is recalculated and redrawn whole, and nothing is echoed back to
+    the kernel. A learner's own zoom still is reported to it."""
+    page.add_init_script(SENT_EDITS_JS)
+    open_dashboard(page, voila_url, NAME)
+    for start in (DEV_TRAINING, DEV_OWN):
+        page.evaluate(COUNT_REDRAWS_JS, start)
+    before = {start: page.evaluate(DEV_RINGS_JS, start) for start in (DEV_TRAINING, DEV_OWN)}
+    handle = slider(page, "Dev-set shift of x₂ (training σ's)").first.locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    for _ in range(5):  # 1.5 → 2.0 training σ's: some rings change class, so the traces change length
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("([start, title]) => (" + PLOT_JS + ")(start).layout.title.text !== title",
+                           arg=[DEV_OWN, before[DEV_OWN]["title"]], timeout=30_000)
+    page.wait_for_timeout(1000)  # the later presses' messages
+
+    assert readout(page, "Dev-set shift of x₂ (training σ's)") == "2.0"
+    for start in (DEV_TRAINING, DEV_OWN):
+        after = page.evaluate(DEV_RINGS_JS, start)
+        assert after["held"] != before[start]["held"] and sum(after["held"]) == 200, (start, before, after)
+        assert after["drawn"] == after["held"], after  # every ring on the page, none left over
+        assert after["redraws"] == 0, f"{start}: the training points were drawn again ({after['redraws']} changes)"
+        assert after["title"] != before[start]["title"] or start == DEV_TRAINING and "accuracy" in after["title"]
+    assert page.evaluate("window.__sentEdits") == {}  # the kernel's own edits are not sent back to it
+
+    # a learner's zoom (a box dragged on the plot) is reported to the kernel
+    area = page.evaluate_handle(PLOT_JS, DEV_OWN).as_element().query_selector(".nsewdrag").bounding_box()
+    page.mouse.move(area["x"] + 60, area["y"] + 60)
+    page.mouse.down()
+    page.mouse.move(area["x"] + 160, area["y"] + 160, steps=5)
+    page.mouse.up()
+    page.wait_for_function("() => (window.__sentEdits._js2py_relayout || 0) > 0", timeout=10_000)
+    assert page.errors.items == []

@@ -122,6 +122,16 @@ def test_the_lean_build_speaks_the_installed_plotlys_widget_protocol():
     assert hasattr(BaseFigureWidget, "_py2js_restyle") and hasattr(BaseFigureWidget, "_js2py_relayout")
 
 
+def test_the_lean_build_keeps_its_echo_marker_out_of_plotly_js():
+    """plotly's widget code marks each edit from Python with a "_doNotReportToPy" key inside the edit's data;
+    plotly.js takes it for an unknown attribute and recalculates and redraws the whole figure, a title change
+    included. The lean build carries .ci/plotly-widget-echo.patch instead (browser check: lab 06's
+    test_a_new_dev_shift_moves_the_rings_without_redrawing_the_plots)."""
+    assert "_doNotReportToPy" in plotly_bundle.plotlys_bundle()  # what the patch is for is still there
+    assert "_doNotReportToPy" not in LEAN and "pyEdits" in LEAN
+    assert "plotly-widget-echo.patch" in LEAN.splitlines()[0]
+
+
 def test_the_lean_build_carries_the_same_plotly_js_as_plotlys_own():
     """plotly's Python side validates figures against one plotly.js release: the lean build takes that release."""
     head = importlib.resources.files("plotly").joinpath("package_data", "plotly.min.js").open().read(200)

@@ -9,7 +9,7 @@ from plotly.serializers import _py_to_js
 
 from widgets.views.cost_curves import CostCurves
 from widgets.views.decision_boundary import DecisionBoundary, half_line
-from widgets.views.figure import PALETTE, log_ticks, plottable
+from widgets.views.figure import PALETTE, log_ticks, plottable, traces_redrawn_alone
 from widgets.views.gradient_norms import GradientNorms
 from widgets.views.grey_image import GreyImage, pixels
 from widgets.views.image_grid import ImageGrid, tile
@@ -183,3 +183,31 @@ def test_tick_labels_are_not_measured_on_every_redraw():
     figure = GreyImage("Input").figure
     assert figure.layout.template.layout.xaxis.ticklabeloverflow == "allow"
     assert figure.layout.template.layout.yaxis.ticklabeloverflow == "allow"
+
+
+def test_moved_dev_points_redraw_only_their_traces():
+    """The dev points go out as plotly.js's animate of the two dev traces with no redraw (the rest of the plot
+    is not drawn again); the figure holds the new points, the training points are untouched."""
+    view = DecisionBoundary()
+    view.show_points(([[0.0, 1.0], [0.0, 1.0]], [0, 1]))
+    animations = []
+    view.figure.observe(lambda change: change["new"] and animations.append(change["new"]), names="_py2js_animate")
+    sent = record_messages(view.figure)
+    view.move_dev_points(([[2.0, 3.0, 4.0], [5.0, 6.0, 7.0]], [1, 0, 1]))
+    assert sent == ["_py2js_animate"] and animations[0]["style_traces"] == [4, 5]
+    assert animations[0]["animation_opts"]["frame"]["redraw"] is False
+    assert animations[0]["animation_opts"]["transition"]["duration"] == 0
+    assert animations[0]["style_data"] == [{"x": [3.0], "y": [6.0]}, {"x": [2.0, 4.0], "y": [5.0, 7.0]}]
+    assert (view.figure.data[4].x, view.figure.data[5].y) == ((3.0,), (5.0, 7.0))
+    assert (view.figure.data[2].x, view.figure.data[3].x) == ((0.0,), (1.0,))
+
+
+def test_a_redraw_of_traces_alone_refuses_layout_edits_and_sends_nothing():
+    view = DecisionBoundary()
+    sent = record_messages(view.figure)
+    with pytest.raises(ValueError, match="title"), traces_redrawn_alone(view.figure):
+        view.figure.data[4].x = [1.0]
+        view.figure.layout.title.text = "not drawn"
+    assert sent == [] and view.figure.data[4].x == ()
+    view.move_dev_points(([[1.0], [2.0]], [0]))  # the figure is usable afterwards
+    assert sent == ["_py2js_animate"] and view.figure.data[4].x == (1.0,)

@@ -277,10 +277,9 @@ def dev_statistics_dashboard() -> Dashboard:
     def show(*_) -> None:
         Y, scores = experiment.dev_scores(shift.value)
         labels = Y[0].tolist()
-        for name, view in views.items():
-            with view.figure.batch_update():
-                view.show_points(None, (scores[name].X.tolist(), labels))
-                view.figure.layout.title.text = f"{DEV_TITLES[name]}: accuracy {scores[name].accuracy:.1%}"
+        for name, view in views.items():  # the dev points alone are drawn again; then the title
+            view.move_dev_points((scores[name].X.tolist(), labels))
+            view.figure.layout.title.text = f"{DEV_TITLES[name]}: accuracy {scores[name].accuracy:.1%}"
         text.value = describe_dev(shift.value, Y, scores, experiment.train_accuracy)
 
     redraw_on([shift], show, text)

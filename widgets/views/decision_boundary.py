@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from skimage.measure import find_contours
 
-from widgets.views.figure import PALETTE, make_figure
+from widgets.views.figure import PALETTE, make_figure, traces_redrawn_alone
 
 # Colour-blind-safe diverging shades from PALETTE's blue (class 1) to orange (class 0).
 _SCALE = [[0.0, "#f5c77e"], [0.5, "#ffffff"], [1.0, "#8fc1e3"]]
@@ -45,14 +45,22 @@ class DecisionBoundary:
                     dev: tuple[Sequence[Sequence[float]], Sequence[float]] | None = None) -> None:
         """Points as (X (2, m) nested lists, labels (m,)) for the training set and optionally the dev set."""
         with self.figure.batch_update():
-            for offset, points in ((2, train), (4, dev)):
-                if points is None:
-                    continue
-                X, labels = points
-                for label in (0, 1):
-                    chosen = [i for i, y in enumerate(labels) if int(y) == label]
-                    self.figure.data[offset + label].x = [X[0][i] for i in chosen]
-                    self.figure.data[offset + label].y = [X[1][i] for i in chosen]
+            self._set_points(2, train)
+            if dev is not None:
+                self._set_points(4, dev)
+
+    def move_dev_points(self, dev: tuple[Sequence[Sequence[float]], Sequence[float]]) -> None:
+        """New dev points, drawn without drawing the rest of the plot again: for a figure whose axis ranges are
+        fixed (`figure.layout.xaxis.range`), as the dev points may otherwise fall outside them."""
+        with traces_redrawn_alone(self.figure):
+            self._set_points(4, dev)
+
+    def _set_points(self, first: int, points: tuple[Sequence[Sequence[float]], Sequence[float]]) -> None:
+        X, labels = points
+        for label in (0, 1):
+            chosen = [i for i, y in enumerate(labels) if int(y) == label]
+            self.figure.data[first + label].x = [X[0][i] for i in chosen]
+            self.figure.data[first + label].y = [X[1][i] for i in chosen]
 
     def show_probabilities(self, xs: Sequence[float], ys: Sequence[float], P: Sequence[Sequence[float]]) -> None:
         """ŷ on the grid: P[i][j] at (xs[j], ys[i]) as nested lists, and the line where it crosses 0.5."""

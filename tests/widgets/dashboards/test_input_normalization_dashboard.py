@@ -178,6 +178,15 @@ def test_moving_the_dev_shift_moves_only_the_honest_picture():
     assert "average (0.00, 0.00): the shift is hidden" in text
 
 
+def test_a_new_shift_redraws_the_dev_points_alone_then_the_titles():
+    """Per plot, one message that draws only the dev traces again, then the title: the 300 training points and
+    the shading are not re-plotted on every press."""
+    dashboard = dev_statistics_dashboard()
+    sent = {which: record_messages(dashboard.figures[which]) for which in ("training", "own")}
+    dashboard.controls["dev_shift"].value = 2.5
+    assert sent == {which: ["_py2js_animate", "_py2js_relayout"] for which in ("training", "own")}
+
+
 def test_at_no_shift_the_two_accuracies_agree():
     dashboard = dev_statistics_dashboard()
     dashboard.controls["dev_shift"].value = 0.0
