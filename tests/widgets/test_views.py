@@ -8,6 +8,7 @@ from ipywidgets.widgets.widget import _remove_buffers
 from plotly.serializers import _py_to_js
 
 from widgets.views.cost_curves import CostCurves
+from widgets.views.curve_overlay import CurveOverlay
 from widgets.views.decision_boundary import DecisionBoundary, half_line
 from widgets.views.figure import PALETTE, log_ticks, plottable, traces_redrawn_alone
 from widgets.views.gradient_norms import GradientNorms
@@ -211,3 +212,23 @@ def test_a_redraw_of_traces_alone_refuses_layout_edits_and_sends_nothing():
     assert sent == [] and view.figure.data[4].x == ()
     view.move_dev_points(([[1.0], [2.0]], [0]))  # the figure is usable afterwards
     assert sent == ["_py2js_animate"] and view.figure.data[4].x == (1.0,)
+
+
+def test_a_curve_overlay_keeps_its_slots_and_changes_them_in_one_message():
+    """A new curve takes a free slot, then the oldest curve's; legend and drawing order stay oldest first."""
+    view = CurveOverlay("Gradients", x_title="t", y_title="norm", slots=3)
+    sent = record_messages(view.figure)
+    view.show([("a", [1, 2], [1.0, 0.1], ""), ("b", [1, 2], [2.0, 0.2], "")], thick={"b"})
+    view.show([("a", [1, 2], [3.0, float("nan")], "×0.5")], thick={"a"})  # "a" again: replaced, now newest
+    assert sent == ["_py2js_update", "_py2js_update"] and len(view.figure.data) == 3
+    assert view.labels == ["b", "a"]
+    a, b, unused = view.figure.data
+    assert (b.meta, b.line.width, b.line.dash) == ("b", 1.5, "solid")
+    assert (a.name, a.y, a.line.width, a.line.dash) == ("a (×0.5)", (3.0, None), 4, "dot")
+    assert a.legendrank > b.legendrank and a.zorder > b.zorder  # listed and drawn after b
+    assert unused.visible is False and unused.x == ()
+    sent.clear()
+    view.show([("c", [1], [1.0], ""), ("d", [1], [1.0], "")], thick=set())  # four curves, three slots
+    assert sent == ["_py2js_update"] and view.labels == ["a", "c", "d"]
+    assert [t.meta for t in view.figure.data] == ["a", "d", "c"]  # d took b's slot, the oldest
+    assert all(t.visible and t.line.width == 1.5 for t in view.figure.data)

@@ -27,6 +27,7 @@ from widgets.dashboard import Dashboard, lab_device, readout, redraw_on
 from widgets.training_panel import Run, TrainingPanel
 from widgets.views.binned_cost_curves import BinnedCostCurves
 from widgets.views.cost_curves import CostCurves
+from widgets.views.curve_overlay import CurveOverlay
 from widgets.views.labelled_lines import LabelledLines
 from widgets.views.probability_bars import ProbabilityBars
 
@@ -80,8 +81,8 @@ def gradients_through_time_dashboard() -> Dashboard:
     controls = {"rnn_cell": control("rnn_cell"), "sequence_length": control("sequence_length", value=100, low=2),
                 "rnn_init_factor": control("rnn_init_factor"), "gate_bias": control("gate_bias"),
                 "clip_norm": control("clip_norm")}
-    curves = CostCurves("How much of the last step's gradient reaches step t: ‖∂L/∂a⟨t⟩‖", x_title="time step t",
-                        y_title="‖∂L/∂a⟨t⟩‖ (and the LSTM's ‖∂L/∂c⟨t⟩‖)", max_runs=6, height=440)
+    curves = CurveOverlay("How much of the last step's gradient reaches step t: ‖∂L/∂a⟨t⟩‖", x_title="time step t",
+                          y_title="‖∂L/∂a⟨t⟩‖ (and the LSTM's ‖∂L/∂c⟨t⟩‖)", slots=6)
     text = readout()
 
     def show(*_) -> None:
@@ -90,8 +91,7 @@ def gradients_through_time_dashboard() -> Dashboard:
                                       gate_bias=config["gate_bias"], clip_norm=config["clip_norm"])
         label, steps = gradient_label(config), list(range(1, len(result.norms) + 1))
         # a new curve for new settings (the clip threshold is not in the label: moving it adds only the dotted
-        # copy); the new lines arrive in one message, and the current settings' curves stand out among the
-        # earlier ones
+        # copy), and the current settings' curves stand out among the earlier ones: one message either way
         current, new = {label}, []
         if label not in curves.labels:
             new.append((label, steps, result.norms, ""))
@@ -103,10 +103,7 @@ def gradients_through_time_dashboard() -> Dashboard:
             clipped = f"{label}, clipped at {config['clip_norm']:g}"
             new.append((clipped, steps, [v * result.clip_scale for v in result.norms], f"×{result.clip_scale:.2g}"))
             current.add(clipped)
-        if new:
-            curves.add_runs(new, highlight=current)
-        else:
-            curves.highlight(current)
+        curves.show(new, thick=current)
         text.value = describe_gradients(result, config["clip_norm"])
 
     redraw_on(list(controls.values()), show, text)

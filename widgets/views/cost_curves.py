@@ -31,12 +31,11 @@ class CostCurves:
         """
         self.add_runs([(label, steps, costs, note)])
 
-    def add_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]], *,
-                 highlight: set[str] | None = None) -> None:
+    def add_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]]) -> None:
         """Start several lines at once, each (label, steps, costs, note) as in `add_run`: they arrive together in
         one message, and the runs they displace leave in one more (one redraw each in the browser, instead of two
-        per line). `highlight`: as `highlight()`, in the message that labels the axis. Not inside a `batch_update`:
-        a batch's restyles address traces by their place, which changes here as runs are removed."""
+        per line). Not inside a `batch_update`: a batch's restyles address traces by their place, which changes
+        here as runs are removed."""
         traces, ys = [], []
         for label, steps, costs, note in runs:
             x, y = self._points(steps, costs)
@@ -53,17 +52,6 @@ class CostCurves:
             self.figure.data = kept
         with self.figure.batch_update():
             self._label_axis(labels, ys)
-            if highlight is not None:
-                self._widen(highlight)
-
-    def highlight(self, labels: set[str]) -> None:
-        """Draw the runs named in `labels` thick and every other one thin, in one message."""
-        with self.figure.batch_update():
-            self._widen(labels)
-
-    def _widen(self, labels: set[str]) -> None:
-        for trace in self.figure.data:
-            trace.line.width = 4 if trace.meta in labels else 1.5
 
     def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
         """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""

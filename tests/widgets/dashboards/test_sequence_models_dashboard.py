@@ -16,8 +16,13 @@ from widgets.dashboards.sequence_models import (
 # ---------------------------------------------------------------- gradients through time
 
 
+def shown(dashboard):
+    """The gradient curves on the plot, oldest first as the legend lists them (unused line slots are hidden)."""
+    return sorted((t for t in dashboard.figures["gradients"].data if t.visible), key=lambda t: t.legendrank)
+
+
 def curves(dashboard):
-    return {t.meta: list(t.y) for t in dashboard.figures["gradients"].data}
+    return {t.meta: list(t.y) for t in shown(dashboard)}
 
 
 def test_the_starting_gru_curve_is_drawn_at_load():
@@ -51,33 +56,34 @@ def test_an_exploding_rnn_is_named_and_clipping_shifts_it_down_without_changing_
     dashboard.controls["rnn_init_factor"].value = 5.0
     assert "exploding" in dashboard.readout.value
     dashboard.controls["clip_norm"].value = 5.0
-    drawn = dashboard.figures["gradients"].data
-    raw, clipped = drawn[-2], drawn[-1]
+    raw, clipped = shown(dashboard)[-2:]
     assert "clipped at 5" in clipped.meta and clipped.line.dash == "dot"
     scale = clipped.y[0] / raw.y[0]
     assert scale < 1e-4 and all(c == pytest.approx(r * scale) for r, c in zip(raw.y, clipped.y, strict=True))
     assert "cannot revive a vanished one" in dashboard.readout.value
 
 
-def test_every_curve_reaches_the_browser_with_its_points(monkeypatch):
-    """A line added empty and filled by a later message is on screen without points in between (a browser test
-    once read it there); each new line must carry its points in the message that adds it."""
+def test_every_curve_reaches_the_browser_with_its_points():
+    """A line shown empty and filled by a later message is on screen without points in between (a browser test
+    once read it there): the message that makes a line visible carries its points."""
     dashboard = gradients_through_time_dashboard()
     figure = dashboard.figures["gradients"]
-    sent = []  # copies: plotly keeps the dicts it sent and fills them in with later changes
-    send = figure._send_addTraces_msg
-
-    def record(traces):
-        sent.extend(copy.deepcopy(traces))
-        send(traces)
-    monkeypatch.setattr(figure, "_send_addTraces_msg", record)
+    updates = []
+    figure.observe(lambda change: change["new"] and updates.append(copy.deepcopy(change["new"])),
+                   names="_py2js_update")
     for name, value in [("rnn_cell", "lstm"), ("rnn_cell", "rnn"), ("rnn_init_factor", 5.0), ("clip_norm", 5.0)]:
         dashboard.controls[name].value = value
-    assert [t["meta"] for t in sent] == [
+    made_visible = []
+    for update in updates:
+        style, traces = update["style_data"], update["style_traces"]
+        for i in range(len(traces)):
+            if style.get("visible", [None] * len(traces))[i] is True:
+                made_visible.append(style["meta"][i])
+                assert len(style["x"][i]) == len(style["y"][i]) == 100, style["meta"][i]
+    assert made_visible == [
         "LSTM · T=100 · factor 1 · bias 0", "LSTM · T=100 · factor 1 · bias 0 · memory c⟨t⟩",
         "plain RNN · T=100 · factor 1 · bias 0", "plain RNN · T=100 · factor 5 · bias 0",
         "plain RNN · T=100 · factor 5 · bias 0, clipped at 5"]
-    assert all(len(t["x"]) == len(t["y"]) == 100 for t in sent)
 
 
 def test_the_lstm_shows_its_memory_path_and_an_open_gate_keeps_the_signal_on_it():
@@ -85,7 +91,7 @@ def test_the_lstm_shows_its_memory_path_and_an_open_gate_keeps_the_signal_on_it(
     dashboard.controls["rnn_cell"].value = "lstm"
     assert "along its memory cell" in dashboard.readout.value and "vanishing" in dashboard.readout.value
     dashboard.controls["gate_bias"].value = 4.0
-    memory = dashboard.figures["gradients"].data[-1]
+    memory = shown(dashboard)[-1]
     assert memory.meta == "LSTM · T=100 · factor 1 · bias 4 · memory c⟨t⟩"
     result = gradients_through_time("lstm", 100, gate_bias=4.0)
     assert list(memory.y) == pytest.approx(result.memory_norms) and result.memory_ratio > 1e-3
@@ -96,7 +102,7 @@ def test_only_the_last_six_curves_stay():
     dashboard = gradients_through_time_dashboard()
     for length in (20, 30, 40, 50, 60, 70, 80):
         dashboard.controls["sequence_length"].value = length
-    assert [t.meta.split(" · ")[1] for t in dashboard.figures["gradients"].data] == [
+    assert [t.meta.split(" · ")[1] for t in shown(dashboard)] == [
         "T=30", "T=40", "T=50", "T=60", "T=70", "T=80"]
 
 
@@ -196,23 +202,25 @@ def test_the_current_setting_stands_out_also_when_it_was_drawn_before():
     dashboard = gradients_through_time_dashboard()
     dashboard.controls["sequence_length"].value = 101
     dashboard.controls["sequence_length"].value = 100  # back to a curve already on the plot
-    widths = {t.meta: t.line.width for t in dashboard.figures["gradients"].data}
+    widths = {t.meta: t.line.width for t in shown(dashboard)}
     assert widths == {"GRU · T=100 · factor 1 · bias 0": 4, "GRU · T=101 · factor 1 · bias 0": 1.5}
 
 
-def test_a_press_redraws_the_plot_at_most_three_times():
-    """New settings of the LSTM bring two lines: they arrive in one message, the lines they displace leave in
-    one more, and the axis and line widths follow in a third (each message is a redraw in the browser)."""
+def test_a_press_redraws_the_plot_once():
+    """New settings of the LSTM bring two lines and push the two oldest out: the lines, their widths and the axis
+    labels change in one message (each message is a redraw in the browser; adding and deleting traces were one
+    each)."""
     dashboard = gradients_through_time_dashboard()
     dashboard.controls["rnn_cell"].value = "lstm"
     for length in (20, 30):
         dashboard.controls["sequence_length"].value = length  # six lines: the plot is full
     sent = record_messages(dashboard.figures["gradients"])
     dashboard.controls["sequence_length"].value = 40
-    assert sent == ["_py2js_addTraces", "_py2js_deleteTraces", "_py2js_update"]
-    assert [(t.meta, t.line.width) for t in dashboard.figures["gradients"].data][-2:] == [
-        ("LSTM · T=40 · factor 1 · bias 0", 4), ("LSTM · T=40 · factor 1 · bias 0 · memory c⟨t⟩", 4)]
-    assert len(dashboard.figures["gradients"].data) == 6
+    assert sent == ["_py2js_update"]
+    assert [(t.meta, t.line.width) for t in shown(dashboard)][-3:] == [
+        ("LSTM · T=30 · factor 1 · bias 0 · memory c⟨t⟩", 1.5), ("LSTM · T=40 · factor 1 · bias 0", 4),
+        ("LSTM · T=40 · factor 1 · bias 0 · memory c⟨t⟩", 4)]
+    assert len(shown(dashboard)) == len(dashboard.figures["gradients"].data) == 6
 
 
 def test_settings_seen_before_are_answered_from_memory():
@@ -226,5 +234,5 @@ def test_settings_seen_before_are_answered_from_memory():
     dashboard.controls["sequence_length"].value = 100
     dashboard.controls["sequence_length"].value = 101
     assert remembered_gradients.cache_info().misses == misses and sent == ["_py2js_update", "_py2js_update"]
-    assert dashboard.figures["gradients"].data[-1].line.width == 4
-    assert list(dashboard.figures["gradients"].data[0].y) == pytest.approx(gradients_through_time("gru", 100).norms)
+    assert [t.line.width for t in shown(dashboard)] == [1.5, 4]
+    assert list(shown(dashboard)[0].y) == pytest.approx(gradients_through_time("gru", 100).norms)
