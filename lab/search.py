@@ -185,10 +185,16 @@ class LocalPool(futures.Executor):
         return self.pool.submit(fn, *args, **kwargs)
 
     def renew(self) -> None:
-        """Drop the (broken) process pool; the next submit starts a fresh one."""
+        """Drop the (broken) process pool; the next submit starts a fresh one. The old pool's processes still
+        running are ended here: CPython 3.11's pool can start a worker for a trial submitted just as the pool
+        broke, after it ended the others, and then waits for that worker forever (the interpreter too, at exit:
+        a CI run once hung there after its last test)."""
         old, self._pool = self._pool, None
         if old is not None:
+            processes = list((old._processes or {}).values())  # noqa: SLF001 (no public handle; shutdown drops it)
             old.shutdown(wait=False, cancel_futures=True)
+            for process in processes:
+                process.terminate()
 
     def shutdown(self, wait: bool = True, *, cancel_futures: bool = False) -> None:
         if self._pool is not None:

@@ -7,6 +7,7 @@ import threading
 import time
 import urllib.request
 from concurrent import futures
+from concurrent.futures.process import BrokenProcessPool
 
 import pytest
 
@@ -15,6 +16,7 @@ from lab.search import (
     BackendChoice,
     LocalPool,
     WorkerDiedError,
+    _process_context,
     grid_size,
     open_backend,
     run_trials,
@@ -212,3 +214,24 @@ def test_trials_that_finish_together_yield_nothing_after_a_cancel():
         seen.append(config)
         cancel.set()
     assert len(seen) == 1
+
+
+def test_renewing_a_broken_pool_ends_a_worker_it_started_as_it_broke():
+    """A trial submitted just as the pool broke can make CPython's pool start one more worker after it ended the
+    others; the pool then waits for that worker forever, and so does the interpreter at exit. `renew` ends every
+    process the old pool still holds: here a stand-in for that late worker, added once the pool is done."""
+    pool = LocalPool(2)
+    try:
+        doomed = pool.submit(FaultyTrial(QUICK, fail_seed=CONFIGS[0]["seed"], how="exit"), CONFIGS[0])
+        with pytest.raises(BrokenProcessPool):
+            doomed.result(timeout=120)
+        broken = pool.pool
+        broken._executor_manager_thread.join(timeout=60)  # noqa: SLF001 (it has ended the workers it knew)
+        late = _process_context().Process(target=time.sleep, args=(600,), daemon=True)
+        late.start()
+        broken._processes[late.pid] = late  # noqa: SLF001
+        pool.renew()
+        late.join(timeout=30)
+        assert not late.is_alive()
+    finally:
+        pool.shutdown()
