@@ -210,8 +210,11 @@ def test_a_redraw_of_traces_alone_refuses_layout_edits_and_sends_nothing():
         view.figure.data[4].x = [1.0]
         view.figure.layout.title.text = "not drawn"
     assert sent == [] and view.figure.data[4].x == ()
+    with pytest.raises(KeyError), traces_redrawn_alone(view.figure):  # a block that fails sends nothing later
+        view.figure.data[3].x = [9.0]
+        raise KeyError("a failing computation")
     view.move_dev_points(([[1.0], [2.0]], [0]))  # the figure is usable afterwards
-    assert sent == ["_py2js_animate"] and view.figure.data[4].x == (1.0,)
+    assert sent == ["_py2js_animate"] and view.figure.data[4].x == (1.0,) and view.figure.data[3].x == ()
 
 
 def test_a_curve_overlay_keeps_its_slots_and_changes_them_in_one_message():
