@@ -1,4 +1,5 @@
-"""Recurrent cells written from the course's equations, and backpropagation through time.
+"""Recurrent cells written from the course's equations, and a training step through time (lab.through_time writes
+the backward pass through time out by hand).
 
 Each cell is a `torch.nn.Module` with the constructor, call and parameter names of its torch twin
 (`torch.nn.RNNCell`, `GRUCell`, `LSTMCell`: `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`), so a state dict
@@ -22,7 +23,6 @@ The default follows torch, so the cell and `torch.nn.GRUCell` agree; `convention
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -277,63 +277,6 @@ def update(model: nn.Module, torch_optimizer: torch.optim.Optimizer, cost: torch
     grads = {name: p.grad.detach().clone() for name, p in model.named_parameters()}
     torch_optimizer.step()
     return cost.detach(), grads
-
-
-@dataclass(frozen=True)
-class GradientsThroughTime:
-    """‖∂L/∂a⟨t⟩‖ for t = 1 … T of one backward pass, where L depends on the last step only; for the LSTM also
-    ‖∂L/∂c⟨t⟩‖ along its memory cell, the path its gates are built to keep open."""
-
-    kind: str
-    norms: list[float]  # ‖∂L/∂a⟨t⟩‖, t = 1 … T
-    parameter_norm: float  # ‖∂L/∂W‖ over all the cell's parameters, before clipping
-    clip_scale: float  # what clipping multiplied every gradient by (1.0: unclipped)
-    memory_norms: list[float] | None = None  # ‖∂L/∂c⟨t⟩‖, t = 1 … T (LSTM only)
-
-    @property
-    def ratio(self) -> float:
-        """‖∂L/∂a⟨1⟩‖ / ‖∂L/∂a⟨T⟩‖: how much of the signal reaches the first step (≪ 1 vanishing, ≫ 1 exploding)."""
-        return _ratio(self.norms)
-
-    @property
-    def memory_ratio(self) -> float | None:
-        """‖∂L/∂c⟨1⟩‖ / ‖∂L/∂c⟨T⟩‖ along the LSTM's memory cell; None for the other cells."""
-        return None if self.memory_norms is None else _ratio(self.memory_norms)
-
-
-def _ratio(norms: list[float]) -> float:
-    return norms[0] / norms[-1] if norms[-1] else math.inf
-
-
-def gradients_through_time(kind: str, length: int, init_factor: float = 1.0, *, gate_bias: float = 0.0,
-                           clip_norm: float = 0.0, hidden_size: int = 32, input_size: int = 8, batch: int = 4,
-                           seed: int = 0) -> GradientsThroughTime:
-    """One backward pass through `length` steps of a fresh cell: inputs from N(0, 1), and a loss on the last step
-    only, L = ½‖a⟨T⟩ − y‖² averaged over the batch (y random). Records ‖∂L/∂a⟨t⟩‖ at every step (and the LSTM's
-    ‖∂L/∂c⟨t⟩‖), so the plot shows how much of the last step's error reaches each earlier step. In float64: in
-    float32 a gradient that vanishes over 200 steps underflows to exactly 0, which a log axis cannot show."""
-    length = validate("sequence_length", length)
-    clip_norm = validate("clip_norm", clip_norm)
-    cell = make_cell(kind, input_size, hidden_size, init_factor=init_factor, gate_bias=gate_bias, seed=seed,
-                     dtype=torch.float64)
-    generator = make_generator(seed + 1)
-    xs = torch.randn(length, batch, input_size, generator=generator, dtype=torch.float64)
-    target = torch.rand(batch, hidden_size, generator=generator, dtype=torch.float64) * 2 - 1
-    states, state = [], None
-    for gi in cell.project(xs):  # every step's input projected in one product
-        state = cell.step(gi, state)
-        states.append(state)
-    hiddens = [hidden_of(s) for s in states]
-    memories = [s[1] for s in states] if isinstance(cell, LSTMCell) else []
-    loss = 0.5 * ((hiddens[-1] - target) ** 2).sum(dim=1).mean()
-    params = list(cell.parameters())
-    grads = torch.autograd.grad(loss, hiddens + memories + params)  # one backward pass for all of them
-    with torch.no_grad():
-        norms = [float(torch.linalg.vector_norm(g)) for g in grads[:length + len(memories)]]
-        total = float(torch.linalg.vector_norm(torch.stack([torch.linalg.vector_norm(g)
-                                                            for g in grads[length + len(memories):]])))
-    scale = min(1.0, clip_norm / total) if clip_norm > 0 and total > 0 else 1.0
-    return GradientsThroughTime(kind, norms[:length], total, scale, norms[length:] or None)
 
 
 def _through_time(cell: nn.Module, xs: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:

@@ -249,7 +249,7 @@ def _bn_tensors() -> dict:
 BUILDERS: dict[str, Callable[[], dict]] = {
     "lab.minibatch.EpochBatches": lambda: {"m": 10, "generator": _gen()},
     "lab.sequence.make_cell": lambda: {"kind": "gru", "input_size": 2, "hidden_size": 3},
-    "lab.sequence.gradients_through_time": lambda: {"kind": "lstm", "length": 3},
+    "lab.through_time.gradients_through_time": lambda: {"kind": "lstm", "length": 3},
     "lab.recall_task.recall_batch": lambda: {"distance": 2, "batch": 3, "generator": _gen()},
     "lab.recall_task.RecallTraining": lambda: {"kind": "rnn", "distance": 2},
     "lab.name_model.CharModel": lambda: {"kind": "rnn", "hidden_size": 4},

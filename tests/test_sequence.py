@@ -1,4 +1,4 @@
-"""The recurrent cells against their torch twins, the GRU's two conventions, clipping, and gradients through time."""
+"""The recurrent cells against their torch twins, the GRU's two conventions, and clipping."""
 
 import math
 
@@ -7,13 +7,11 @@ import torch
 from torch import nn
 
 from lab.sequence import (
-    CELL_KINDS,
     GRUCell,
     LSTMCell,
     RNNCell,
     clip_grad_norm,
     flip_update_gate,
-    gradients_through_time,
     make_cell,
     torch_agreement_report,
     unroll,
@@ -158,35 +156,6 @@ def test_memory_gate_bias_opens_the_gate_that_keeps_the_old_state():
         c = torch.zeros(1, 4, requires_grad=True)
         forget = torch.autograd.grad(cell(x, (h, c))[1].sum(), c)[0]
         assert ((forget > low) & (forget < high)).all(), (bias, forget)
-
-
-def test_gradients_vanish_for_a_small_rnn_and_explode_for_a_large_one():
-    small = gradients_through_time("rnn", 100, 1.0)
-    large = gradients_through_time("rnn", 100, 5.0)
-    assert len(small.norms) == 100 and all(v > 0 for v in small.norms)
-    assert small.ratio < 1e-10 < 1e5 < large.ratio
-
-
-def test_an_open_memory_gate_carries_the_gradient_back():
-    for kind in ("gru", "gru_course"):
-        assert gradients_through_time(kind, 200).ratio < 1e-20 < 1e-3 < gradients_through_time(kind, 200,
-                                                                                          gate_bias=4.0).ratio
-    shut = gradients_through_time("lstm", 200, gate_bias=0.0)
-    open_ = gradients_through_time("lstm", 200, gate_bias=4.0)  # along the memory cell c
-    assert shut.memory_ratio < 1e-20 and open_.memory_ratio > 1e-2
-    assert gradients_through_time("gru", 20).memory_norms is None
-
-
-def test_clipping_rescales_every_gradient_by_one_factor():
-    result = gradients_through_time("rnn", 60, 5.0, clip_norm=1.0)
-    assert result.parameter_norm > 1.0
-    assert result.clip_scale == pytest.approx(1.0 / result.parameter_norm)
-    assert gradients_through_time("rnn", 60, 1.0, clip_norm=1e6).clip_scale == 1.0
-
-
-@pytest.mark.parametrize("kind", CELL_KINDS)
-def test_gradients_through_time_is_reproducible(kind):
-    assert gradients_through_time(kind, 30).norms == gradients_through_time(kind, 30).norms
 
 
 def test_the_agreement_report_finds_every_cell_equal():

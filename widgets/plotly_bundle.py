@@ -28,6 +28,10 @@ from importlib import resources
 _INSTALLED = "_lab_shared_bundle"  # class attribute that marks BaseFigureWidget as patched
 _carrier: list = []  # the kernel's carrier widget, once its first figure exists
 LEAN_BUNDLE = "plotly_widget_cartesian.js"
+# plotly's widget code answers a drawn layout edit under this name, which no Python trait has (so the Python side
+# never learns that a layout edit was drawn); the lean build answers under the trait's own, `_js2py_layoutDelta`
+# (.ci/plotly-widget-answers.patch)
+RENAMED_IN_LEAN_BUILD = {"_js2py_widget_layoutDelta"}
 
 
 def script(name: str) -> str:
@@ -63,7 +67,8 @@ def bundle_source() -> str:
     of 5 MB, ~0.6 s less for the browser before a lab is interactive) when it speaks the installed plotly's widget
     protocol and carries the same plotly.js release; plotly's own bundle otherwise (~15 ms to check, once)."""
     lean, own = script(LEAN_BUNDLE), plotlys_bundle()
-    same = widget_protocol(lean) == widget_protocol(own) and plotly_js_release(lean) == plotly_js_release(own)
+    same = (widget_protocol(lean) == widget_protocol(own) - RENAMED_IN_LEAN_BUILD
+            and plotly_js_release(lean) == plotly_js_release(own))
     return lean if same else own
 
 

@@ -1,10 +1,11 @@
 """Runs training in a background thread so sliders and Stop stay responsive.
 
 - Latest wins: starting a job cancels the one running; its late updates are dropped.
-- Throttled: events are handed to the dashboard in batches, at most about ten a second and no faster than the
-  browser draws them (`ready`, see widgets/draw_pace.py), plus at once on the first step (or the first
-  evaluation, for curves drawn from evaluations), on divergence and at the end, so a new run shows its first
-  point quickly.
+- Throttled: events are handed to the dashboard in batches, at most about four a second, no faster than the
+  browser draws them (`ready`, see widgets/draw_pace.py), and taking at most a fifth of the run's time (a push
+  runs in the job's thread: the dashboard's drawing of a long curve stops the training while it lasts), plus at
+  once on the first step (or the first evaluation, for curves drawn from evaluations), on divergence and at the
+  end, so a new run shows its first point quickly.
 - Never silent: errors, divergence and cancellation are written to the status line.
 """
 
@@ -20,6 +21,12 @@ from lab.training import DivergedEvent, DoneEvent, EvalEvent, Event, StepEvent
 from widgets.status import StatusLine
 
 Item = tuple[str, Event]  # (run label, event)
+
+# The most of a run's time that its routine pushes may take: after a push that took d seconds the job trains for at
+# least 4·d before the next. A push's drawing in the browser costs the machine too when both share it: lab 01's
+# 5,000 iterations took 0.8 s with a push a second, 2.9 s with ten (two plots of up to 5,000 points each) and 2.2 s
+# with four, the default `interval`, in Voilà + Chromium on 2 cores.
+PUSH_SHARE = 0.2
 
 
 class Refusal(Exception):  # noqa: N818  (a refusal shown as a warning, not an error)
@@ -48,7 +55,7 @@ def describe_metrics(metrics: dict[str, float]) -> str:
 
 class Runner:
     def __init__(self, status: StatusLine, on_batch: Callable[[list[Item]], None], *, device_text: str = "",
-                 interval: float = 0.1, step_name: str = "iteration", plots_evaluations: bool = False,
+                 interval: float = 0.25, step_name: str = "iteration", plots_evaluations: bool = False,
                  ready: Callable[[], bool] = lambda: True):
         self.status, self.on_batch = status, on_batch
         self.device_text, self.interval = device_text, interval
@@ -107,7 +114,7 @@ class Runner:
 
     def _run(self, job: _Job, work: Work) -> None:
         batch: list[Item] = []
-        last_push, evaluated = 0.0, False
+        last_push, evaluated, push_cost = 0.0, False, 0.0
         try:
             for item in work(job.cancel):
                 batch.append(item)
@@ -117,9 +124,12 @@ class Runner:
                 first_evaluation = self.plots_evaluations and not evaluated and isinstance(item[1], EvalEvent)
                 evaluated = evaluated or first_evaluation
                 urgent = last_push == 0.0 or first_evaluation or isinstance(item[1], (DivergedEvent, DoneEvent))
-                if urgent or (time.perf_counter() - last_push >= self.interval and self.ready()):
+                gap = max(self.interval, push_cost * (1 - PUSH_SHARE) / PUSH_SHARE) if self.interval > 0 else 0.0
+                if urgent or (time.perf_counter() - last_push >= gap and self.ready()):
+                    began = time.perf_counter()
                     self._push(job, batch)
                     batch, last_push = [], time.perf_counter()
+                    push_cost = last_push - began
             self._push(job, batch)
             with self._lock:
                 job.ended = True

@@ -11,7 +11,11 @@ in the page from its keydown to:
 - **view** (nothing trains): the first change of a plot of the slider's dashboard (or, on a dashboard whose plots
   did not change, of its other outputs: images, HTML tables — never the slider's own readout or the status line);
 - **training** (the dashboard's status line went busy): the first point of a new run on its plots — a trace with
-  points that is new, was empty, or got shorter than at that keydown.
+  points that is new, was empty, or got shorter than at that keydown — counted for the latest run whose start the
+  status line had shown by then (a replaced run draws nothing more). A run whose first points are those the plots
+  already show (runs that differ only in length or in when they stop: "Iterations", "Early-stopping patience")
+  changes no plot; its press is timed by the run's first progress on the status line, and the row says how many
+  were ("by status").
 
 Presses 250 ms apart overlap a slow update, which is the point: a press that waits behind the previous one's
 redraw is timed with the wait included. A press that changes nothing (a slider at a step that redraws the same
@@ -94,7 +98,7 @@ INSTRUMENT_JS = r"""(slider) => {
   const isStatus = el => el.closest('.lab-status') || (el.querySelector && el.querySelector('.lab-status'));
   document.addEventListener('keydown', event => {
     if (event.isTrusted) rec.presses.push({t: performance.now(), snap: shape(), plot: null, other: null, point: null,
-                                           sent: null, plotMessages: 0});
+                                           sent: null, plotMessages: 0, started: null, progress: null});
   }, {capture: true});
   // the press's own message to the kernel (the first widget update sent after its keydown), and how many plot
   // messages the kernel sent in reply to it (frames that name it as their parent)
@@ -111,9 +115,25 @@ INSTRUMENT_JS = r"""(slider) => {
     if (!frame.includes('_py2js_')) return;
     for (const press of rec.presses) if (press.sent && frame.includes(press.sent)) press.plotMessages += 1;
   };
+  // the runner's words on the status line (widgets/runner.py): "Training <run> on <device>…" as each press's run
+  // starts, then "Training <run>: <step> <n>, cost <c>" with each of its pushes
+  const readStatus = now => {
+    const line = board.querySelector('.lab-status');
+    const text = line ? line.textContent : '';
+    if (text === rec.status) return;
+    rec.status = text;
+    if (/^\W*Training\b.*…\s*$/.test(text)) {
+      const press = rec.presses.find(p => p.started === null);
+      if (press) press.started = now;
+    } else if (/^\W*Training\b.*: \S+ \d+, cost /.test(text)) {
+      const press = rec.presses.filter(p => p.started !== null).at(-1);
+      if (press && press.progress === null) press.progress = now - press.t;
+    }
+  };
   const observer = new MutationObserver(mutations => {
     const now = performance.now();
     if (board.querySelector('.lab-status-busy')) rec.busy = true;
+    readStatus(now);
     let plot = false, other = false;
     for (const m of mutations) {
       const el = m.target.nodeType === 1 ? m.target : m.target.parentElement;
@@ -127,15 +147,20 @@ INSTRUMENT_JS = r"""(slider) => {
       if (other && press.other === null) press.other = now - press.t;
     }
     if (!plot) return;
-    // a new run's first point goes to the earliest press still waiting for one, and only to it: the presses
-    // after it learn that run's traces, so its next points are not taken for their own runs
-    const shapeNow = shape();
+    const shapeNow = shape(), fresh = press => Array.from(shapeNow).some(([uid, st]) => isNew(press.snap, uid, st));
+    const started = rec.presses.filter(press => press.started !== null);
+    if (started.length) {  // the plots show the latest run started: the runner drops a replaced run's pushes
+      const owner = started.at(-1);
+      if (owner.point === null && fresh(owner)) owner.point = now - owner.t;
+      return;
+    }
+    // no run start on the status line (a dashboard with words of its own): a new run's first point goes to the
+    // earliest press still waiting for one, and the presses after it learn that run's traces
     const pending = rec.presses.filter(press => press.point === null);
-    const fresh = pending.findIndex(press => Array.from(shapeNow)
-      .some(([uid, state]) => isNew(press.snap, uid, state)));
-    if (fresh < 0) return;
-    pending[fresh].point = now - pending[fresh].t;
-    for (const later of pending.slice(fresh + 1)) later.snap = new Map([...later.snap, ...shapeNow]);
+    const first = pending.findIndex(fresh);
+    if (first < 0) return;
+    pending[first].point = now - pending[first].t;
+    for (const later of pending.slice(first + 1)) later.snap = new Map([...later.snap, ...shapeNow]);
   });
   observer.observe(board, {childList: true, subtree: true, attributes: true, characterData: true});
   // the page's main thread busy for 50 ms or more at a time (plotly drawing, message decoding): the browser's share
@@ -192,7 +217,7 @@ def nudge(page, slider) -> dict:
         page.wait_for_timeout(100)
     rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, long: window.__nudges.longTasks, "
                         "presses: window.__nudges.presses.map(p => ({plot: p.plot, other: p.other, point: p.point, "
-                        "sent: p.sent, plot_messages: p.plotMessages}))})")
+                        "sent: p.sent, plot_messages: p.plotMessages, progress: p.progress}))})")
     if rec["busy"]:
         board = page.locator("[data-nudged]")
         stop = board.locator("button", has_text=re.compile(r"^\s*(Stop|Stop search)\s*$"))
@@ -202,14 +227,18 @@ def nudge(page, slider) -> dict:
     return rec
 
 
-def latencies(rec: dict) -> tuple[str, list[float]]:
-    """('view' or 'training', the presses' times in ms). A view's press whose message the kernel answered without
-    a plot message had nothing to redraw: the plot change timed after it is the next press's."""
+def latencies(rec: dict) -> tuple[str, list[float], int]:
+    """('view' or 'training', the presses' times in ms, how many of them the status line timed). A view's press whose
+    message the kernel answered without a plot message had nothing to redraw: the plot change timed after it is the
+    next press's. A run's press whose run changed no plot (its first points were on them already) is timed by the
+    run's first progress on the status line."""
     if rec["busy"]:
-        return "training", [p["point"] for p in rec["presses"] if p["point"] is not None]
+        points = [p["point"] for p in rec["presses"] if p["point"] is not None]
+        by_status = [p["progress"] for p in rec["presses"] if p["point"] is None and p["progress"] is not None]
+        return "training", points + by_status, len(by_status)
     redrawn = [p for p in rec["presses"] if not p.get("sent") or p.get("plot_messages")]
     plotted = [p["plot"] for p in redrawn if p["plot"] is not None]
-    return "view", plotted or [p["other"] for p in rec["presses"] if p["other"] is not None]
+    return "view", plotted or [p["other"] for p in rec["presses"] if p["other"] is not None], 0
 
 
 def walk(page, name: str) -> list[dict]:
@@ -228,10 +257,11 @@ def walk(page, name: str) -> list[dict]:
             continue
         quiet_cpu()
         rec = nudge(page, slider)
-        kind, times = latencies(rec)
+        kind, times, by_status = latencies(rec)
         long_tasks = rec["long"]
         row = {"notebook": name, "slider": label, "kind": kind, "times": [round(t, 1) for t in times],
-               "page_busy_ms": round(sum(long_tasks)), "longest_task_ms": round(max(long_tasks, default=0))}
+               "by_status": by_status, "page_busy_ms": round(sum(long_tasks)),
+               "longest_task_ms": round(max(long_tasks, default=0))}
         rows.append(row)
         print(format_row(row), flush=True)
     return rows
@@ -244,8 +274,9 @@ def format_row(row: dict) -> str:
         return f"{head} {'no press redrew anything' if kind in BUDGET_MS else ''}"
     p95 = percentile(times, 0.95)
     verdict = "ok" if p95 <= BUDGET_MS[kind] else f"OVER ({BUDGET_MS[kind]:.0f} ms)"
+    by_status = f"  ({row['by_status']} by status)" if row.get("by_status") else ""
     return (f"{head} {len(times)}/{PRESSES}  p50 {statistics.median(times):6.0f}  p95 {p95:6.0f}  "
-            f"max {max(times):6.0f} ms  {verdict}")
+            f"max {max(times):6.0f} ms  {verdict}{by_status}")
 
 
 def main() -> None:

@@ -132,3 +132,71 @@ def test_moving_the_learning_rate_trains_and_redraws_the_cost(page, voila_url):
     status.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "voila-01-diverged.png"))
     assert dom_counts(page)["FigureWidget"] == expected["FigureWidget"]
+
+
+# Installed before the page's scripts: a record of the kernel websocket's comm frames that concern plotly's figures.
+FIGURE_FRAMES_JS = r"""
+(() => {
+  const log = window.__figureFrames = {updates: [], answers: [], echoes: 0, misnamed: 0};
+  const text = new TextDecoder();
+  const read = data => typeof data === 'string' ? data
+    : text.decode(data instanceof ArrayBuffer ? data : data.buffer);
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', event => {
+        const frame = read(event.data);
+        if (frame.includes('"_py2js_update"')) {  // an edit of a figure, from the kernel
+          const comm = frame.match(/"comm_id":\s*"([^"]+)"/);
+          log.updates.push({comm: comm && comm[1], at: performance.now()});
+        }
+        if (/"method":\s*"echo_update"/.test(frame) && frame.includes('_js2py_')) log.echoes += 1;
+      });
+    }
+    send(data) {
+      const frame = read(data);
+      if (frame.includes('_js2py_widget_layoutDelta')) log.misnamed += 1;
+      if (frame.includes('"_js2py_traceDeltas"') || frame.includes('"_js2py_layoutDelta"')) {
+        log.answers.push({traces: frame.includes('"_js2py_traceDeltas"'),
+                          layout: frame.includes('"_js2py_layoutDelta"'),
+                          empty: frame.includes('"trace_deltas":[]') && frame.includes('"layout_delta":{}'),
+                          bytes: frame.length});
+      }
+      return super.send(data);
+    }
+  };
+})()
+"""
+
+
+def test_a_training_run_is_drawn_live_and_each_drawn_edit_is_answered_once(page, voila_url):
+    """While a run trains, its curves are redrawn a few times a second: each push waits only until the browser
+    has drawn the last one (widgets/draw_pace.py), which the page says by answering every drawn edit with its
+    number, once, under the names plotly's Python side listens to, and without echo from the kernel. (plotly's own
+    widget code answered layout edits under a name no trait has: every push after the first then waited a whole
+    second, and the lean build's answers carried each trace's computed defaults, 5–7 kB a figure a push.)"""
+    page.add_init_script(FIGURE_FRAMES_JS)
+    open_dashboard(page, voila_url, "01_logistic_regression.ipynb")
+    lr, status = lr_dashboard(page)
+    iterations = slider(page, "Iterations").first
+    handle = iterations.locator(".noUi-handle")
+    handle.scroll_into_view_if_needed()
+    handle.focus()
+    start = page.evaluate("performance.now()")
+    page.keyboard.press("End")  # 5,000 iterations: a run of a few seconds
+    expect(status).to_contain_text("Finished", timeout=90_000)
+    seconds = float(re.search(r"5000 iterations in ([\d.]+) s", status.inner_text()).group(1))
+    log = page.evaluate("window.__figureFrames")
+
+    per_figure: dict[str, int] = {}
+    for update in log["updates"]:
+        if update["at"] > start:
+            per_figure[update["comm"]] = per_figure.get(update["comm"], 0) + 1
+    busiest = max(per_figure.values())  # once a second: the first point, the end and one a second between
+    assert busiest >= 2 + 2 * seconds, f"{per_figure} edits a figure in a {seconds} s run: not drawn live"
+    answers = log["answers"]
+    assert answers and all(a["traces"] and a["layout"] and a["empty"] for a in answers), answers[:5]
+    assert max(a["bytes"] for a in answers) < 1500, "an answer carried more than the edit's number"
+    assert log["misnamed"] == 0 and log["echoes"] == 0, log
+    assert page.errors.items == []

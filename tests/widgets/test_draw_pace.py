@@ -1,5 +1,6 @@
-"""DrawPace against plotly's own edit bookkeeping, with the browser's replies simulated as its front end sends
-them (widgetbundle.js: `_sendTraceDeltas` / `_sendLayoutDelta` after each drawn edit)."""
+"""DrawPace against plotly's own edit bookkeeping, with the browser's answers simulated as the front ends send them
+after each drawn edit: the lab's lean build both (.ci/plotly-widget-answers.patch), plotly's own bundle only the
+traces' (its layout answer goes to "_js2py_widget_layoutDelta", a name no trait has)."""
 
 import threading
 import time
@@ -15,9 +16,15 @@ from widgets.views.cost_curves import CostCurves
 
 
 def answer(figure: go.FigureWidget) -> None:
-    """What the browser sends once it has drawn the figure's latest edit."""
+    """What the lean build sends once it has drawn the figure's latest edit."""
     figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": figure._last_trace_edit_id}
     figure._js2py_layoutDelta = {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}
+
+
+def answer_as_plotlys_own_bundle(figure: go.FigureWidget) -> None:
+    """What plotly's own bundle sends: the traces' answer; the layout's never reaches a trait."""
+    figure.set_state({"_js2py_traceDeltas": {"trace_deltas": [], "trace_edit_id": figure._last_trace_edit_id},
+                      "_js2py_widget_layoutDelta": {"layout_delta": {}, "layout_edit_id": figure._last_layout_edit_id}})
 
 
 def edited_figure() -> go.FigureWidget:
@@ -45,6 +52,20 @@ def test_pushes_wait_until_the_browser_has_drawn_the_last_edit():
     figure._js2py_traceDeltas = {"trace_deltas": [], "trace_edit_id": old_trace_edit}
     assert not pace.drawn()
     answer(figure)
+    assert pace.drawn()
+
+
+def test_with_plotlys_own_bundle_a_drawn_trace_edit_releases_the_pushes():
+    """Its layout answers never arrive, so plotly's layout flag stays set after the first edit: counted as pending,
+    every routine push waited out the patience (a live curve drawn once a second instead of ten times)."""
+    figure, pace = edited_figure(), DrawPace(patience=60)
+    pace.watch([figure])
+    answer_as_plotlys_own_bundle(figure)
+    assert figure._layout_edit_in_process  # plotly's own flag: never settled by this front end
+    assert pace.drawn()
+    figure.data[0].y = [2.0]
+    assert not pace.drawn()  # the trace edit is still waited for
+    answer_as_plotlys_own_bundle(figure)
     assert pace.drawn()
 
 

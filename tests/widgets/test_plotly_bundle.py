@@ -118,8 +118,23 @@ def test_the_pages_load_the_lean_build_with_the_installed_plotly():
 def test_the_lean_build_speaks_the_installed_plotlys_widget_protocol():
     protocol = plotly_bundle.widget_protocol(LEAN)
     assert {"_py2js_restyle", "_py2js_relayout", "_js2py_relayout", "_widget_data"} <= protocol
-    assert protocol == plotly_bundle.widget_protocol(plotly_bundle.plotlys_bundle())
+    own = plotly_bundle.widget_protocol(plotly_bundle.plotlys_bundle())
+    assert protocol == own - plotly_bundle.RENAMED_IN_LEAN_BUILD  # the one name the lean build answers under
     assert hasattr(BaseFigureWidget, "_py2js_restyle") and hasattr(BaseFigureWidget, "_js2py_relayout")
+
+
+def test_the_lean_build_answers_every_drawn_edit_under_the_names_the_python_side_listens_to():
+    """plotly's widget code answers a drawn layout edit as "_js2py_widget_layoutDelta", a name no trait of its
+    FigureWidget has: the kernel never learns that a layout edit was drawn, so `widgets.draw_pace` could only
+    trust the traces' answer. The lean build answers as `_js2py_layoutDelta`, with the edit's number and no
+    deltas (.ci/plotly-widget-answers.patch; browser check: test_voila.py's
+    test_a_training_run_is_drawn_live_and_each_drawn_edit_is_answered_once)."""
+    own = plotly_bundle.plotlys_bundle()
+    assert plotly_bundle.widget_protocol(own) >= plotly_bundle.RENAMED_IN_LEAN_BUILD  # the name the patch fixes
+    assert not any(hasattr(BaseFigureWidget, name) for name in plotly_bundle.RENAMED_IN_LEAN_BUILD)
+    assert "_js2py_widget_layoutDelta" not in LEAN and '"_js2py_layoutDelta"' in LEAN
+    assert 'layout_delta:{}' in LEAN and 'trace_deltas:[]' in LEAN  # the answers carry no deltas
+    assert "plotly-widget-answers.patch" in LEAN.splitlines()[0]
 
 
 def test_the_lean_build_keeps_its_echo_marker_out_of_plotly_js():

@@ -6,6 +6,7 @@ second the throttle allows are measured by `tests/benchmarks/bench_runner.py`. T
 runner from hanging the suite; a healthy one never comes near them.
 """
 
+import itertools
 import threading
 import time
 
@@ -119,6 +120,32 @@ def test_a_push_is_made_once_the_interval_has_passed():
     after_second.open()
     assert runner.wait(TIMEOUT)
     assert isinstance(batches[-1][-1][1], DoneEvent) and counted(batches, StepEvent) == 3
+
+
+def test_slow_pushes_take_at_most_a_fifth_of_the_run():
+    """A push runs in the job's thread: a dashboard that takes 60 ms to draw a push gets one about every 300 ms,
+    not every 100 + 60 ms, so the training keeps four fifths of the time."""
+    drawn, pushed_at = [], []
+
+    def slow_draw(batch):
+        pushed_at.append(time.perf_counter())
+        time.sleep(0.06)
+        drawn.append(batch)
+
+    def work(cancel):
+        start, i = time.perf_counter(), 0
+        while time.perf_counter() - start < 1.5:
+            i += 1
+            yield "a", step(i)
+            time.sleep(0.002)
+        yield "a", DoneEvent(i, False, 1.5)
+
+    runner = Runner(StatusLine(), slow_draw, interval=0.1)
+    runner.start(work, "a")
+    assert runner.wait(TIMEOUT)
+    gaps = [b - a for a, b in itertools.pairwise(pushed_at[1:-1])]  # between routine pushes
+    assert gaps and min(gaps) >= 0.06 * 5 * 0.95, gaps  # 60 ms of drawing, then at least 4 × 60 ms of training
+    assert len(drawn) <= 2 + 1.5 / 0.3 + 1, len(drawn)  # without the rule: every 160 ms, ten of them
 
 
 def test_the_first_evaluation_is_pushed_at_once_where_curves_are_drawn_from_evaluations():

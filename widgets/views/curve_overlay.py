@@ -32,9 +32,11 @@ class CurveOverlay:
     def __init__(self, title: str, *, x_title: str, y_title: str, slots: int = 6, height: int = 480,
                  width: int = 1000):
         self.figure = make_figure(title, x_title, y_title, height=height, width=width, log_y=True)
-        # the legend below the plot: its long labels (every setting) would cover the title above it
+        # the legend below the plot: its long labels (every setting) would cover the title above it. Shown from the
+        # first curve on (plotly shows it from the second): the first curve is named, and the first slider press
+        # does not add the legend, which cost that press a second redraw as the margins grew
         self.figure.update_layout(legend={"orientation": "h", "y": -0.16, "yanchor": "top", "x": 0, "xanchor": "left"},
-                                  margin={"b": 120})
+                                  margin={"b": 120}, showlegend=True)
         self.figure.add_traces([go.Scatter(x=[], y=[], mode="lines", visible=False) for _ in range(slots)])
         self._slots: list[Curve | None] = [None] * slots
         self._rank = 0

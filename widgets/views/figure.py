@@ -9,6 +9,7 @@ from contextlib import ExitStack, contextmanager
 import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
+from plotly.basewidget import BaseFigureWidget
 
 # Okabe–Ito: distinguishable with the common forms of colour blindness.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#000000", "#F0E442")
@@ -23,6 +24,15 @@ _AXIS = {"ticklabeloverflow": "allow"}
 TEMPLATE = {"layout": {**_SIMPLE_WHITE["layout"], "xaxis": {**_SIMPLE_WHITE["layout"]["xaxis"], **_AXIS},
                        "yaxis": {**_SIMPLE_WHITE["layout"]["yaxis"], **_AXIS}},
             "data": {kind: styles for kind, styles in _SIMPLE_WHITE["data"].items() if kind in _TRACE_TYPES}}
+
+
+# The browser's messages to a figure (`_js2py_*`: a learner's zoom, the answer that an edit is drawn) are not echoed
+# back. ipywidgets ≥ 8 returns every value a page sets to all of the widget's views so that they agree; plotly's views
+# never read these traits (the Python side passes a zoom on to the other views itself), so each echo was a message
+# as large as the one it answered, for the kernel to send and the page to read, after every drawn edit.
+for _name in BaseFigureWidget.class_trait_names():
+    if _name.startswith("_js2py_"):
+        BaseFigureWidget.class_traits()[_name].metadata["echo_update"] = False
 
 
 def make_figure(title: str, x_title: str = "", y_title: str = "", *, height: int = 320, width: int | None = None,

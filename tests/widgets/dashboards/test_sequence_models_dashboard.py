@@ -6,7 +6,7 @@ import ipywidgets as W
 import pytest
 from settle import record_messages, run_with
 
-from lab.sequence import gradients_through_time
+from lab.through_time import gradients_through_time
 from widgets.dashboards.sequence_models import (
     gradients_through_time_dashboard,
     name_model_dashboard,
@@ -236,3 +236,20 @@ def test_settings_seen_before_are_answered_from_memory():
     assert remembered_gradients.cache_info().misses == misses and sent == ["_py2js_update", "_py2js_update"]
     assert [t.line.width for t in shown(dashboard)] == [1.5, 4]
     assert list(shown(dashboard)[0].y) == pytest.approx(gradients_through_time("gru", 100).norms)
+
+
+def test_moving_the_clip_threshold_computes_no_new_pass():
+    """Clipping only scales a pass's gradients: its slider redraws the dotted copy from the remembered pass."""
+    from widgets.dashboards.sequence_models import remembered_gradients
+
+    dashboard = gradients_through_time_dashboard()
+    dashboard.controls["rnn_cell"].value = "rnn"
+    dashboard.controls["rnn_init_factor"].value = 5.0
+    misses = remembered_gradients.cache_info().misses
+    for clip in (1.0, 2.0, 3.5):
+        dashboard.controls["clip_norm"].value = clip
+    assert remembered_gradients.cache_info().misses == misses
+    clipped = shown(dashboard)[-1]
+    expected = gradients_through_time("rnn", 100, 5.0, clip_norm=3.5)
+    assert clipped.meta.endswith("clipped at 3.5")
+    assert list(clipped.y) == pytest.approx([v * expected.clip_scale for v in expected.norms])
