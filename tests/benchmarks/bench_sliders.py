@@ -11,11 +11,11 @@ in the page from its keydown to:
 - **view** (nothing trains): the first change of a plot of the slider's dashboard (or, on a dashboard whose plots
   did not change, of its other outputs: images, HTML tables — never the slider's own readout or the status line);
 - **training** (the dashboard's status line went busy): the first point of a new run on its plots — a trace with
-  points that is new, was empty, or got shorter than at that keydown — counted for the latest run whose start the
-  status line had shown by then (a replaced run draws nothing more). A run whose first points are those the plots
-  already show (runs that differ only in length or in when they stop: "Iterations", "Early-stopping patience")
-  changes no plot; its press is timed by the run's first progress on the status line, and the row says how many
-  were ("by status").
+  points that is new, was empty, or got shorter than at that keydown — counted for the latest press the kernel had
+  answered by then (its run replaced the one before, whose pushes the runner drops). A run whose first points are
+  those the plots already show (runs that differ only in length or in when they stop: "Iterations",
+  "Early-stopping patience") changes no plot; its press is timed by the run's first progress on the status line,
+  and the row says how many were ("by status").
 
 Presses 250 ms apart overlap a slow update, which is the point: a press that waits behind the previous one's
 redraw is timed with the wait included. A press that changes nothing (a slider at a step that redraws the same
@@ -112,20 +112,21 @@ INSTRUMENT_JS = r"""(slider) => {
     }
     if (!rec.presses.some(press => press.sent)) return;
     const frame = read();
-    if (!frame.includes('_py2js_')) return;
-    for (const press of rec.presses) if (press.sent && frame.includes(press.sent)) press.plotMessages += 1;
+    for (const press of rec.presses) {
+      if (!press.sent || !frame.includes(press.sent)) continue;
+      // the kernel's first message in reply (its echo of the value): the press's run starts in the same handler
+      if (press.started === null) press.started = performance.now();
+      if (frame.includes('_py2js_')) press.plotMessages += 1;
+    }
   };
-  // the runner's words on the status line (widgets/runner.py): "Training <run> on <device>…" as each press's run
-  // starts, then "Training <run>: <step> <n>, cost <c>" with each of its pushes
+  // the runner's words on the status line with each push of a run (widgets/runner.py): "Training <run>: <step> <n>,
+  // cost <c>", the latest answered press's run once the kernel has answered it
   const readStatus = now => {
     const line = board.querySelector('.lab-status');
     const text = line ? line.textContent : '';
     if (text === rec.status) return;
     rec.status = text;
-    if (/^\W*Training\b.*…\s*$/.test(text)) {
-      const press = rec.presses.find(p => p.started === null);
-      if (press) press.started = now;
-    } else if (/^\W*Training\b.*: \S+ \d+, cost /.test(text)) {
+    if (/^\W*Training\b.*: \S+ \d+, cost /.test(text)) {
       const press = rec.presses.filter(p => p.started !== null).at(-1);
       if (press && press.progress === null) press.progress = now - press.t;
     }
@@ -149,13 +150,13 @@ INSTRUMENT_JS = r"""(slider) => {
     if (!plot) return;
     const shapeNow = shape(), fresh = press => Array.from(shapeNow).some(([uid, st]) => isNew(press.snap, uid, st));
     const started = rec.presses.filter(press => press.started !== null);
-    if (started.length) {  // the plots show the latest run started: the runner drops a replaced run's pushes
+    if (started.length) {  // the plots show the latest answered press's run: the runner drops a replaced run's pushes
       const owner = started.at(-1);
       if (owner.point === null && fresh(owner)) owner.point = now - owner.t;
       return;
     }
-    // no run start on the status line (a dashboard with words of its own): a new run's first point goes to the
-    // earliest press still waiting for one, and the presses after it learn that run's traces
+    // no answer recognised (a page without the frame hook): a new run's first point goes to the earliest press
+    // still waiting for one, and the presses after it learn that run's traces
     const pending = rec.presses.filter(press => press.point === null);
     const first = pending.findIndex(fresh);
     if (first < 0) return;
