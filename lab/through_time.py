@@ -80,16 +80,20 @@ def _recurrent_all(cell, previous: torch.Tensor, rows: slice = slice(None)) -> t
     return out + cell.bias_hh[rows] if cell.bias else out
 
 
+def _rows(t: torch.Tensor) -> torch.Tensor:
+    """(T, N, k) → (T·N, k): steps and examples together, for sums over both."""
+    return t.reshape(-1, t.shape[-1])
+
+
 def _parameter_gradients(cell, xs: torch.Tensor, previous: torch.Tensor, d_input: torch.Tensor,
                          d_recurrent: torch.Tensor, d_weight_hh: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
     """Sum over steps and examples: ∂L/∂W_ih from what reached g (d_input), ∂L/∂W_hh from what reached r
     (d_recurrent) unless given, and the biases'."""
-    flat = lambda t: t.reshape(-1, t.shape[-1])  # noqa: E731  (steps and examples together)
-    grads = {"weight_ih": flat(d_input).T @ flat(xs),
-             "weight_hh": flat(d_recurrent).T @ flat(previous) if d_weight_hh is None else d_weight_hh}
+    grads = {"weight_ih": _rows(d_input).T @ _rows(xs),
+             "weight_hh": _rows(d_recurrent).T @ _rows(previous) if d_weight_hh is None else d_weight_hh}
     if cell.bias:
-        grads["bias_ih"] = flat(d_input).sum(0)
-        grads["bias_hh"] = flat(d_recurrent).sum(0)
+        grads["bias_ih"] = _rows(d_input).sum(0)
+        grads["bias_hh"] = _rows(d_recurrent).sum(0)
     return grads
 
 
@@ -143,8 +147,7 @@ def _gru(cell: GRUCell, xs, hiddens, d_last) -> ThroughTime:
     d_candidate = d_hidden * to_candidate
     d_ru = torch.cat([(d_candidate @ w_n) * to_reset, d_hidden * to_update], dim=-1)
     d_g = torch.cat([d_ru, d_candidate], dim=-1)  # b_hn is added beside W_hn (Γ_r ⊙ a): it gets what g_n gets
-    flat = lambda t: t.reshape(-1, t.shape[-1])  # noqa: E731
-    d_weight_hh = torch.cat([flat(d_ru).T @ flat(previous), flat(d_candidate).T @ flat(reset_state)])
+    d_weight_hh = torch.cat([_rows(d_ru).T @ _rows(previous), _rows(d_candidate).T @ _rows(reset_state)])
     return ThroughTime(d_hidden, None, _parameter_gradients(cell, xs, previous, d_g, d_g, d_weight_hh))
 
 
