@@ -118,15 +118,22 @@ def test_a_silent_dask_address_is_named_and_the_local_pool_still_works(dashboard
     assert "Finished" in dashboard.status.text and len(dashboard.figures["trials"].data[0].x) == 4
 
 
-def test_stop_ends_the_search_before_every_trial_ran(dashboard):
-    dashboard.controls["search_budget"].value = 40
-    dashboard.controls["train"].click()
-    deadline = time.perf_counter() + 60
-    while not dashboard.search.trials and time.perf_counter() < deadline:
-        time.sleep(0.05)
-    dashboard.controls["stop"].click()
-    assert dashboard.runner.wait(30)
-    assert "Stopped" in dashboard.status.text and len(dashboard.search.trials) < 40
-    never_run = 40 - len(dashboard.search.trials)
-    assert f"{never_run} never run (stopped)" in dashboard.readout.value
-    assert dashboard.figures["trials"].data[2].x in (None, ())  # no tick left for a trial that will never run
+def test_stop_ends_the_search_before_every_trial_ran():
+    # trials long enough that the search outlasts a few pushes (at most four a second): 40 quick ones took 0.3 s
+    dashboard = hyperparameter_search_dashboard(DigitsTrial(epochs=30))
+    try:
+        dashboard.controls["search_budget"].value = 40
+        dashboard.controls["train"].click()
+        deadline = time.perf_counter() + 60
+        while not dashboard.search.trials and time.perf_counter() < deadline:
+            time.sleep(0.05)
+        dashboard.controls["stop"].click()
+        assert dashboard.runner.wait(30)
+        assert "Stopped" in dashboard.status.text and len(dashboard.search.trials) < 40
+        never_run = 40 - len(dashboard.search.trials)
+        assert f"{never_run} never run (stopped)" in dashboard.readout.value
+        assert dashboard.figures["trials"].data[2].x in (None, ())  # no tick left for a trial that will never run
+    finally:
+        dashboard.runner.stop()
+        dashboard.runner.wait(30)
+        dashboard.backends.close()
