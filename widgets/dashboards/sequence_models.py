@@ -37,8 +37,8 @@ TRAINED_CELLS = ("rnn", "gru", "lstm")  # the three the recall task compares
 # ---------------------------------------------------------------- gradients through time
 
 # A learner moves a slider back and forth: settings seen before are answered from memory (a pass through 100
-# steps takes ~10 ms on 2 cores). Each result is a few hundred floats. Clipping is not part of the key: it only
-# scales the pass's gradients (`GradientsThroughTime.clipped_at`), so moving its slider computes nothing.
+# steps takes 5–20 ms on 2 cores, by cell). Each result is a few hundred floats. Clipping is not part of the key:
+# it only scales the pass's gradients (`GradientsThroughTime.clipped_at`), so moving its slider computes nothing.
 remembered_gradients = functools.lru_cache(maxsize=64)(gradients_through_time)
 
 
