@@ -150,6 +150,29 @@ def test_a_step_is_torch_adam_on_the_pixels_then_clipped():
     assert len(task.history) == 3 and task.history[0][0] == 0.0  # it starts as the content photo: J_content = 0
 
 
+def test_a_second_run_on_the_same_photos_reuses_their_activations_and_paints_the_same():
+    class Counted(RandomFeatures):  # a network that counts the images it is shown
+        seen = 0
+
+        def forward(self, image):
+            Counted.seen += 1
+            return super().forward(image)
+    network = Counted()
+    first = StyleTransfer(StyleConfig(style_image_side=64, style_weight=500.0), network)
+    assert Counted.seen == 2  # the two photos; the content photo's own style cost comes from its activations
+    assert first.start_style_cost == pytest.approx(float(first.costs(first.content)[1]), rel=1e-6)
+    Counted.seen = 0
+    second = StyleTransfer(StyleConfig(style_image_side=64, style_weight=500.0, lr=0.05), network)
+    assert Counted.seen == 0
+    fresh = StyleTransfer(StyleConfig(style_image_side=64, style_weight=500.0, lr=0.05), Counted())
+    for _ in range(3):
+        assert second.step()[0].item() == fresh.step()[0].item()
+    assert torch.equal(second.image, fresh.image)
+    Counted.seen = 0
+    StyleTransfer(StyleConfig(style_image_side=64, style_photo="brick"), network)
+    assert Counted.seen == 1  # only the new style image
+
+
 def test_painting_makes_the_image_visibly_stylised():
     task = small_run()
     assert task.start_style_cost > 0

@@ -40,3 +40,15 @@ def test_a_new_walk_with_the_same_paths_reuses_their_traces_and_keeps_a_common_p
     assert adam.x == ()
     view.start_paths({"gd": [(0.0, 0.0)], "momentum": []})
     assert view.figure.data[2] is gd and view.labels == ["gd", "momentum"]
+
+
+def test_new_paths_arrive_with_their_points_in_one_message():
+    view = SurfacePaths()
+    sent = []  # the edits sent to the browser, each a redraw of the whole plot there
+    view.figure.observe(lambda change: change["new"] and sent.append(change["name"]),
+                        names=["_py2js_addTraces", "_py2js_update", "_py2js_restyle", "_py2js_deleteTraces"])
+    view.start_paths({"gd": [(1.0, 2.0)], "momentum": [(1.0, 2.0)], "adam": [(3.0, 4.0)]})
+    assert sent == ["_py2js_addTraces"]  # one redraw of the contours, not one per path and one more for the points
+    assert [t.x for t in view.figure.data[2:]] == [(1.0,), (1.0,), (3.0,)]
+    assert [t.name for t in view.figure.data[2:]] == ["gd", "momentum", "adam"]
+    assert len({t.line.color for t in view.figure.data[2:]}) == 3

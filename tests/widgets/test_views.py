@@ -10,9 +10,9 @@ from plotly.serializers import _py_to_js
 from widgets.views.cost_curves import CostCurves
 from widgets.views.curve_overlay import CurveOverlay
 from widgets.views.decision_boundary import DecisionBoundary, half_line
-from widgets.views.figure import PALETTE, log_ticks, plottable, traces_redrawn_alone
+from widgets.views.figure import PALETTE, heatmap_z, log_ticks, plottable, set_heatmap_z, traces_redrawn_alone
 from widgets.views.gradient_norms import GradientNorms
-from widgets.views.grey_image import GreyImage, pixels
+from widgets.views.grey_image import GreyImage
 from widgets.views.image_grid import ImageGrid, tile
 from widgets.views.labelled_lines import LabelledLines
 from widgets.views.train_dev_curves import TrainDevCurves
@@ -175,8 +175,37 @@ def test_a_grey_image_travels_as_binary_rows_not_as_numbers_in_json():
     assert len(json.dumps(state)) < 1000  # paths and dtypes only
     rows = [np.frombuffer(buffer, dtype=np.float64) for buffer in buffers]
     np.testing.assert_array_equal(np.stack(rows), image.round(3))
-    np.testing.assert_array_equal(pixels(view.figure), image.round(3))
+    np.testing.assert_array_equal(heatmap_z(view.figure), image.round(3))
     assert view.figure.layout.title.text == "A photo"
+
+
+def test_a_heatmap_set_inside_a_batch_goes_out_with_its_other_edits_as_binary_rows():
+    """`set_heatmap_z` joins the batch: one message, the title in its JSON, the pixels only in buffers; ±inf (a
+    diverged run) travels as NaN, a gap, as NaN does; the figure holds the rounded values."""
+    grid = ImageGrid("maps", columns=2)
+    updates = []
+    grid.figure.observe(lambda change: change["new"] and updates.append(change["new"]), names="_py2js_update")
+    z = np.random.default_rng(1).random((4, 6))
+    z[0, 0], z[1, 1], z[2, 2] = math.inf, -math.inf, math.nan
+    with grid.figure.batch_update():
+        set_heatmap_z(grid.figure, z)
+        grid.figure.layout.title.text = "new title"
+    assert len(updates) == 1 and updates[0]["layout_data"] == {"title.text": "new title"}
+    state, _, buffers = _remove_buffers({"update": _py_to_js(updates[0], None)})
+    assert len(buffers) == 4 and "new title" in json.dumps(state) and len(json.dumps(state)) < 1000
+    sent = np.stack([np.frombuffer(buffer, dtype=np.float64) for buffer in buffers])
+    expected = np.where(np.isfinite(z), z.round(3), np.nan)
+    np.testing.assert_array_equal(sent, expected)
+    np.testing.assert_array_equal(heatmap_z(grid.figure), expected)
+
+
+def test_an_image_grid_sends_its_pictures_and_captions_in_one_message_of_buffers():
+    grid = ImageGrid("wrong", columns=4)
+    sent = record_messages(grid.figure)
+    grid.show(np.random.default_rng(0).random((3, 5, 5)), ["a", "b", "c"])
+    assert sent == ["_py2js_update"]
+    z = heatmap_z(grid.figure)
+    assert z.shape == (13, 52) and all(isinstance(row, np.ndarray) for row in grid.figure.data[0].z)
 
 
 def test_tick_labels_are_not_measured_on_every_redraw():

@@ -31,7 +31,6 @@ from widgets.training_panel import Run, TrainingPanel
 from widgets.views.activation_curves import ActivationCurves
 from widgets.views.cost_curves import CostCurves
 from widgets.views.drawing_board import DrawingBoard
-from widgets.views.figure import plottable
 from widgets.views.unit_maps import UnitMaps
 
 NAMES = {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "leaky_relu": "Leaky ReLU"}
@@ -145,7 +144,7 @@ class NetworkViews:
         dead = set(inactive_units(network.hidden(fit.X)[0]))
         word = inactive_word(network.activation, network.leaky_slope)
         with self.board.figure.batch_update():
-            self.board.show_probabilities([plottable(row) for row in P.double().cpu().round(decimals=3).tolist()])
+            self.board.show_probabilities(P.double().cpu().numpy())
             if fit.logistic is not None:
                 self.board.show_line(*line_in_square(fit.logistic.params["W1"], fit.logistic.params["b1"].item(),
                                                      *PLANE))

@@ -29,7 +29,7 @@ from widgets.controls import button, choice, control
 from widgets.dashboard import Dashboard, device_badge, readout, redraw_on
 from widgets.guard import guarded, show_error_in
 from widgets.views.computation_graph import GraphView
-from widgets.views.figure import PALETTE, make_figure
+from widgets.views.figure import PALETTE, make_figure, set_heatmap_z
 from widgets.views.grey_image import GreyImage
 
 # ---- 1. the computation graph -----------------------------------------------------------------------------------
@@ -157,7 +157,7 @@ class LayerNotation:
         n, m = A.shape
         g = "tanh" if layer == 1 else "σ"
         with self.grid.batch_update():
-            self.grid.data[0].z = A.numpy().round(3).tolist()
+            set_heatmap_z(self.grid, A.numpy())
             self.grid.data[0].x, self.grid.data[0].y = list(range(1, m + 1)), list(range(1, n + 1))
             self.grid.data[1].x, self.grid.data[1].y = [column], [unit]
             self.grid.layout.title.text = (f"A<sup>[{layer}]</sup> = {g}(Z<sup>[{layer}]</sup>): {n} unit"

@@ -16,7 +16,7 @@ from widgets.controls import control
 from widgets.dashboard import Dashboard, lab_device, readout, redraw_on
 from widgets.training_panel import Run, TrainingPanel
 from widgets.views.cost_curves import CostCurves
-from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
+from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable, set_heatmap_z
 
 HIDDEN_UNITS = 16  # width of every hidden layer
 PROBE = 300  # training examples the instant per-layer view looks at: plenty for a spread, and fast
@@ -108,8 +108,7 @@ class FirstLayerWeights:
 
     def show(self, label: str, W1: torch.Tensor) -> None:
         with self.figure.batch_update():
-            # nested lists reach the browser; a diverged run's NaN/inf become gaps (NaN would void the message)
-            self.figure.data[0].z = [plottable(row) for row in W1.cpu().double().numpy().round(4).tolist()]
+            set_heatmap_z(self.figure, W1.cpu().double().numpy(), decimals=4)  # a diverged run's NaN/inf: gaps
             self.figure.layout.title.text = (f"First-layer weights W^[1] after training {label} "
                                              "(one row per hidden unit)")
             self.figure.layout.xaxis.range = [-0.5, W1.shape[1] - 0.5]

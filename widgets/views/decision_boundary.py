@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from skimage.measure import find_contours
 
-from widgets.views.figure import PALETTE, make_figure, traces_redrawn_alone
+from widgets.views.figure import PALETTE, make_figure, set_heatmap_z, traces_redrawn_alone
 
 # Colour-blind-safe diverging shades from PALETTE's blue (class 1) to orange (class 0).
 _SCALE = [[0.0, "#f5c77e"], [0.5, "#ffffff"], [1.0, "#8fc1e3"]]
@@ -67,7 +67,8 @@ class DecisionBoundary:
         line_x, line_y = half_line(xs, ys, P)
         with self.figure.batch_update():
             grid = self.figure.data[0]
-            grid.x, grid.y, grid.z = list(xs), list(ys), [list(row) for row in P]
+            grid.x, grid.y = list(xs), list(ys)
+            set_heatmap_z(self.figure, P)
             self.figure.data[1].x, self.figure.data[1].y = line_x, line_y
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 
 import plotly.graph_objects as go
 
-from widgets.views.figure import PALETTE, make_figure
+from widgets.views.figure import PALETTE, make_figure, set_heatmap_z
 
 # Colour-blind-safe: class 0 orange, class 1 blue, ŷ shaded from PALETTE's orange (0) through white to blue (1).
 CLASS_COLOURS = (PALETTE[1], PALETTE[0])
@@ -71,9 +71,9 @@ class DrawingBoard:
                 self.figure.data[1 + label].x = [p[0] for p in chosen]
                 self.figure.data[1 + label].y = [p[1] for p in chosen]
 
-    def show_probabilities(self, P: Sequence[Sequence[float]]) -> None:
-        """ŷ on the board's steps × steps grid: P[i][j] at (x₁ = axis[j], x₂ = axis[i]), as nested lists."""
-        self.figure.data[0].z = [list(row) for row in P]
+    def show_probabilities(self, P) -> None:
+        """ŷ on the board's steps × steps grid, an array: P[i][j] at (x₁ = axis[j], x₂ = axis[i])."""
+        set_heatmap_z(self.figure, P)
 
     def show_line(self, x1: Sequence[float], x2: Sequence[float]) -> None:
         """The straight line's two ends (or nothing, to hide it)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from widgets.views.figure import set_heatmap_z
 from widgets.views.image_grid import ImageGrid, tile
 
 
@@ -30,7 +31,6 @@ class FeatureMaps(ImageGrid):
         grey, self.top = signed_to_grey(maps)
         self.title = title or self.title
         with self.figure.batch_update():
-            # a nested list (a restyle carrying a 2-D numpy array does not reach the browser), with 2 decimals:
-            # 100 grey levels are more than the eye tells apart, and the message is a third shorter
-            self.figure.data[0].z = tile(grey, self.columns, gap=self.gap).round(2).tolist()
+            # 2 decimals: 100 grey levels are more than the eye tells apart
+            set_heatmap_z(self.figure, tile(grey, self.columns, gap=self.gap), decimals=2)
             self.figure.layout.title.text = f"{self.title} (mid-grey 0, white +{self.top:.2g}, black −{self.top:.2g})"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import numpy as np
 import plotly.graph_objects as go
 
-from widgets.views.figure import make_figure
+from widgets.views.figure import make_figure, set_heatmap_z
 
 
 class GreyImage:
@@ -30,24 +29,11 @@ class GreyImage:
             hovertemplate="row %{y}, column %{x}: %{z}<extra></extra>"))
 
     def show(self, image, title: str | None = None, value_range: tuple[float, float] | None = None) -> None:
-        """Show `image` (H, W), a tensor or array, in one update message.
-
-        The pixels travel as one 1-D float64 array per row, rounded to 3 decimals: plotly's widget serializer
-        sends each as a binary buffer that the browser reads as a typed array, where nested lists of numbers are
-        walked one number at a time by plotly's serializer and ipywidgets' buffer search (lab 12's padding
-        slider: 40 → 6 ms in the kernel for its two images) and parsed from JSON in the browser. Checked in
-        Voilà: a 2-D numpy array does not reach the browser, and plotly's base64 typed-array form stops
-        updating after the window is resized; these rows keep updating after a resize. `plotly_update` sends
-        them as given, without plotly's validation. `value_range=(black, white)` pins the grey scale for this image.
-        """
-        z = list(np.asarray(image, dtype=np.float64).round(3))  # (H, W) as H rows
-        restyle = {"z": [z]}
-        if value_range is not None:
-            restyle.update(zauto=[False], zmin=[float(value_range[0])], zmax=[float(value_range[1])])
-        layout = {} if title is None else {"title.text": title}
-        self.figure.plotly_update(restyle_data=restyle, relayout_data=layout, trace_indexes=[0])
-
-
-def pixels(figure) -> np.ndarray:
-    """The image a GreyImage figure holds, as an (H, W) array (for tests and exports)."""
-    return np.asarray(figure.data[0].z, dtype=np.float64)
+        """Show `image` (H, W), a tensor or array, in one update message, rounded to 3 decimals (`set_heatmap_z`).
+        `value_range=(black, white)` pins the grey scale for this image."""
+        with self.figure.batch_update():
+            set_heatmap_z(self.figure, image)
+            if value_range is not None:
+                self.figure.data[0].update(zauto=False, zmin=float(value_range[0]), zmax=float(value_range[1]))
+            if title is not None:
+                self.figure.layout.title.text = title

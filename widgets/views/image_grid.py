@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from widgets.views.figure import make_figure
+from widgets.views.figure import make_figure, set_heatmap_z
 
 
 def tile(images: np.ndarray, columns: int, gap: int = 8, background: float = 1.0) -> np.ndarray:
@@ -46,8 +46,7 @@ class ImageGrid:
                                                        font={"size": 14})]
                 return
             _, h, w = images.shape
-            # a nested list: a restyle carrying a 2-D numpy array does not reach the browser
-            self.figure.data[0].z = tile(np.asarray(images, dtype=float), self.columns).round(3).tolist()
+            set_heatmap_z(self.figure, tile(np.asarray(images, dtype=float), self.columns))
             self.figure.layout.annotations = [
                 dict(text=caption, showarrow=False, x=(i % self.columns) * (w + 8) + w / 2,
                      y=(i // self.columns) * (h + 8) + h + 0.5, yanchor="top", font={"size": 11})

@@ -46,18 +46,26 @@ class SurfacePaths:
         self.start_paths({label: [] for label in labels})
 
     def start_paths(self, paths: dict[str, Sequence[tuple[float, float]]]) -> None:
-        """Show exactly these paths, in palette order. Traces whose label stays are reused: adding or deleting a
-        trace makes the browser redraw the whole plot, contours included, once per trace."""
+        """Show exactly these paths, in palette order. Traces whose label stays are reused, and new ones arrive with
+        their points in one message: adding or deleting a trace makes the browser redraw the whole plot, contours
+        included (~20 ms here), once per message — four such redraws made the first walk's start points appear
+        ~130 ms after the press instead of ~40."""
         labels, kept = list(paths), 0
         while kept < min(len(labels), len(self.labels)) and self.labels[kept] == labels[kept]:
             kept += 1
         if kept < len(self.labels):
             self.figure.data = self.figure.data[:2 + kept]
-        for i, label in enumerate(labels[kept:], start=kept):
-            self.figure.add_trace(go.Scatter(x=[], y=[], name=label, meta=label, mode="lines+markers",
-                                             line={"color": PALETTE[i % 6], "width": 2},
-                                             marker={"size": 5, "color": PALETTE[i % 6]}))
-        self.update_paths(paths)
+        if labels[kept:]:
+            self.figure.add_traces([self._path_trace(i, label, paths[label])
+                                    for i, label in enumerate(labels[kept:], start=kept)])
+        if kept:
+            self.update_paths({label: paths[label] for label in labels[:kept]})
+
+    @staticmethod
+    def _path_trace(i: int, label: str, points: Sequence[tuple[float, float]]) -> go.Scatter:
+        return go.Scatter(x=plottable([p[0] for p in points]), y=plottable([p[1] for p in points]), name=label,
+                          meta=label, mode="lines+markers", line={"color": PALETTE[i % 6], "width": 2},
+                          marker={"size": 5, "color": PALETTE[i % 6]})
 
     def update_paths(self, paths: dict[str, Sequence[tuple[float, float]]], notes: dict[str, str] | None = None,
                      ) -> None:

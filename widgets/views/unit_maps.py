@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
-from widgets.views.figure import PALETTE, make_figure
+from widgets.views.figure import PALETTE, make_figure, set_heatmap_z
 from widgets.views.image_grid import tile
 
 GAP = 3  # map cells between two maps
@@ -41,9 +41,8 @@ class UnitMaps:
         k, s, _ = maps.shape
         columns = max(1, math.ceil(math.sqrt(k)))
         mosaic = tile(stretch(maps)[:, ::-1, :], columns, gap=GAP, background=np.nan)  # top row: high x₂
-        z = [[None if v != v else v for v in row] for row in mosaic.round(3).tolist()]  # NaN (v != v) voids JSON
         with self.figure.batch_update():
-            self.figure.data[0].z = z
+            set_heatmap_z(self.figure, mosaic)  # the NaN gaps stay gaps
             title = f"{self.title} ({note})" if note else self.title
             if self.figure.layout.title.text != title:
                 self.figure.layout.title.text = title

@@ -14,8 +14,7 @@ from widgets.dashboards.computation_graph_backprop import (
     vectorization_dashboard,
 )
 from widgets.views.computation_graph import edge_label_texts, layered_positions
-from widgets.views.figure import PALETTE
-from widgets.views.grey_image import pixels
+from widgets.views.figure import PALETTE, heatmap_z
 
 # ---- the computation graph ------------------------------------------------------------------------------------
 
@@ -104,7 +103,7 @@ def test_layer_notation_starts_on_unit_1_of_layer_1_for_example_1():
     z = example.Z[0][0, 0].item()
     assert f"= <b>{z:.3f}</b>" in dashboard.readout.value
     assert "shape (4, 8)" in grid.layout.title.text
-    np.testing.assert_allclose(pixels(dashboard.figures["digit"]), example.X[:, 0].reshape(8, 8).numpy().round(3))
+    np.testing.assert_allclose(heatmap_z(dashboard.figures["digit"]), example.X[:, 0].reshape(8, 8).numpy().round(3))
     assert "a handwritten 0" in dashboard.figures["digit"].layout.title.text
 
 
@@ -118,7 +117,7 @@ def test_choosing_a_unit_and_an_example_marks_that_cell():
     a = example.A[0][2, 4].item()
     assert f"tanh({example.Z[0][2, 4].item():.3f}) = <b>{a:.3f}</b>: row 3, column 5" in dashboard.readout.value
     assert grid.data[0].z[2][4] == pytest.approx(a, abs=1e-3)
-    np.testing.assert_allclose(pixels(dashboard.figures["digit"]), example.X[:, 4].reshape(8, 8).numpy().round(3))
+    np.testing.assert_allclose(heatmap_z(dashboard.figures["digit"]), example.X[:, 4].reshape(8, 8).numpy().round(3))
 
 
 def test_layer_2_has_one_unit():

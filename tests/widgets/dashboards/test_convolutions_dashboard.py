@@ -8,11 +8,11 @@ import widgets.dashboards.convolutions as module
 from lab.convolution import avg_pool2d, conv2d, make_filter, max_pool2d
 from lab.data.photos import load_photo
 from widgets.dashboards.convolutions import convolution_dashboard, pooling_dashboard
-from widgets.views.grey_image import pixels
+from widgets.views.figure import heatmap_z
 
 
 def z_of(figure) -> np.ndarray:
-    return pixels(figure)
+    return heatmap_z(figure)
 
 
 def expected(image: torch.Tensor) -> np.ndarray:
