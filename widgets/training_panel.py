@@ -174,17 +174,19 @@ class TrainingPanel:
                 history = run.histories[label] = RunHistory(label, run.config)
             history.record(event)
         if self.costs is not None:
+            new, drawn = [], []  # lines to add and lines to update, each kind in one message: one redraw each
             for label in dict(items):
                 history = run.histories[label]
                 if not history.steps:  # a rerun stopped before its first step keeps the old curve
                     continue
                 x = self._cost_x(run, history.steps) if self._cost_x else history.steps
-                note = "diverged" if history.diverged else ""
-                if label in self._drawn_lines:
-                    self.costs.update_run(label, x, history.costs, note=note)
-                else:  # the new line arrives with its first points: one redraw in the browser
-                    self.costs.add_run(label, x, history.costs, note=note)
-                    self._drawn_lines.add(label)
+                line = (label, x, history.costs, "diverged" if history.diverged else "")
+                (drawn if label in self._drawn_lines else new).append(line)
+            if new:  # new lines arrive with their first points, before the updates: the new run shows at once
+                self.costs.add_runs(new)
+                self._drawn_lines.update(label for label, *_ in new)
+            if drawn:
+                self.costs.update_runs(drawn)
         if self._on_update is not None:
             self._on_update(run, items)
 

@@ -8,7 +8,7 @@ import threading
 import ipywidgets as W
 import pytest
 
-from lab.training import DoneEvent, StepEvent, train
+from lab.training import DoneEvent, StepEvent, side_by_side, train
 from widgets.controls import control
 from widgets.runner import Refusal
 from widgets.training_panel import Run, TrainingPanel, export_stem
@@ -257,3 +257,43 @@ def test_extra_controls_may_not_hide_the_panels_own():
     panel, _ = make_panel()
     with pytest.raises(ValueError, match=r"extra_controls \['clear'\] would hide"):
         panel.dashboard(figures={}, extra_controls={"clear": W.Button()})
+
+
+def test_a_push_from_models_trained_side_by_side_redraws_the_cost_plot_once_per_kind_of_edit():
+    """New lines arrive together in one message, lines already drawn are updated together in one more: the browser
+    redraws the plot once for each, not once per model."""
+    def three(run, cancel):
+        yield from side_by_side({name: train(Halving(start), 5, cancel=cancel)
+                                 for name, start in (("a", 1.0), ("b", 2.0), ("c", 4.0))}, cancel=cancel)
+    panel, _ = make_panel(work=three)
+    panel.runner.interval = 60.0  # only the urgent pushes: the first step, and each model's end
+    sent, pushes = [], []
+    panel.costs.figure.observe(lambda change: change["new"] and sent.append(change["name"]),
+                               names=["_py2js_addTraces", "_py2js_update", "_py2js_restyle", "_py2js_deleteTraces"])
+    on_batch = panel.runner.on_batch
+
+    def counted(items):
+        sent.clear()
+        on_batch(items)
+        pushes.append((sorted({label for label, _ in items}), list(sent)))
+    panel.runner.on_batch = counted
+    panel.buttons["train"].click()
+    assert panel.runner.wait(10)
+    assert pushes[0][0] == ["a"] and pushes[0][1].count("_py2js_addTraces") == 1
+    labels, messages = pushes[1]  # a's end: every model's steps so far, b's and c's first among them
+    assert labels == ["a", "b", "c"]
+    assert messages.count("_py2js_addTraces") == 1 and messages.count("_py2js_update") <= 2
+    assert [t.meta for t in panel.costs.figure.data] == ["a", "b", "c"]
+    assert [len(t.y) for t in panel.costs.figure.data] == [5, 5, 5]
+    assert all(messages.count("_py2js_update") <= 1 for _, messages in pushes[2:])
+
+
+def test_update_runs_labels_the_log_axis_from_every_runs_new_points():
+    costs = CostCurves("cost")
+    costs.add_runs([("a", [1, 2], [1.0, 0.5], ""), ("b", [1, 2], [1.0, 0.5], "")])
+    sent = []
+    costs.figure.observe(lambda change: change["new"] and sent.append(change["name"]), names=["_py2js_update"])
+    costs.update_runs([("a", [1, 2, 3], [1.0, 0.5, 0.01], ""), ("b", [1, 2, 3], [1.0, 0.5, 100.0], "diverged")])
+    assert sent == ["_py2js_update"]
+    assert costs.figure.layout.yaxis.tickvals[0] <= 0.01 and costs.figure.layout.yaxis.tickvals[-1] >= 100
+    assert costs.figure.data[1].name == "b (diverged)" and costs.figure.data[0].y == (1.0, 0.5, 0.01)

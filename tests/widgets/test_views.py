@@ -13,6 +13,7 @@ from widgets.views.decision_boundary import DecisionBoundary, half_line
 from widgets.views.figure import PALETTE, heatmap_z, log_ticks, plottable, set_heatmap_z, traces_redrawn_alone
 from widgets.views.gradient_norms import GradientNorms
 from widgets.views.grey_image import GreyImage
+from widgets.views.histograms import Histograms
 from widgets.views.image_grid import ImageGrid, tile
 from widgets.views.labelled_lines import LabelledLines
 from widgets.views.train_dev_curves import TrainDevCurves
@@ -264,3 +265,14 @@ def test_a_curve_overlay_keeps_its_slots_and_changes_them_in_one_message():
     assert sent == ["_py2js_update"] and view.labels == ["a", "c", "d"]
     assert [t.meta for t in view.figure.data] == ["a", "d", "c"]  # d took b's slot, the oldest
     assert all(t.visible and t.line.width == 1.5 for t in view.figure.data)
+
+
+def test_new_lines_of_gradients_and_histograms_arrive_in_one_message():
+    norms = GradientNorms()
+    sent = record_messages(norms.figure)
+    norms.show([1, 2], {"W1": [1.0, 0.5], "b1": [0.1, 0.05], "W2": [2.0, 1.0]})
+    assert sent.count("_py2js_addTraces") == 1 and [t.name for t in norms.figure.data] == ["‖dW1‖", "‖db1‖", "‖dW2‖"]
+    histograms = Histograms("z", "value")
+    sent = record_messages(histograms.figure)
+    histograms.show([[0.1, 0.2], [0.3], [0.5, 0.6]], np.linspace(0, 1, 5))
+    assert sent.count("_py2js_addTraces") == 1 and len(histograms.figure.data) == 3

@@ -219,9 +219,10 @@ class StyleViews:
         steps = list(range(1, len(task.history) + 1))
         content = [c.content_weight * jc for jc, _ in task.history]
         style = [c.style_weight * js for _, js in task.history]
-        self.parts.show("α·J_content", steps, content)
-        self.parts.show("β·J_style", steps, style)
-        self.parts.show("J", steps, [a + b for a, b in zip(content, style, strict=True)])
+        with self.parts.figure.batch_update():  # one redraw in the browser for the three lines, not three
+            self.parts.show("α·J_content", steps, content)
+            self.parts.show("β·J_style", steps, style)
+            self.parts.show("J", steps, [a + b for a, b in zip(content, style, strict=True)])
 
     def show_grams(self, *_) -> None:
         task, layer = self.state.task, self.gram_layer.value

@@ -55,12 +55,21 @@ class CostCurves:
 
     def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
         """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""
-        trace = self._trace(label)
-        x, y = self._points(steps, costs)
+        self.update_runs([(label, steps, costs, note)])
+
+    def update_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]]) -> None:
+        """Replace the points of several runs, each (label, steps, costs, note) as in `update_run`, in one message:
+        one redraw in the browser for a job that trains several models side by side, not one per model."""
+        labels, ys = set(), []
         with self.figure.batch_update():
-            trace.x, trace.y = x, plottable(y)
-            self._mark(trace, label, note)
-            self._label_axis(label, y)
+            for label, steps, costs, note in runs:
+                trace = self._trace(label)
+                x, y = self._points(steps, costs)
+                trace.x, trace.y = x, plottable(y)
+                self._mark(trace, label, note)
+                labels.add(label)
+                ys += y
+            self._label_axis(labels, ys)  # from the new points: inside the batch the figure still holds the old
 
     def _points(self, steps: Sequence[float], costs: Sequence[float]) -> tuple[list[float], list[float]]:
         """The (x, y) drawn for a run's steps and costs: all of them here; subclasses may summarise."""

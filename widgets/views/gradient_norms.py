@@ -20,9 +20,9 @@ class GradientNorms:
         with self.figure.batch_update():
             if [t.name for t in self.figure.data] != names:
                 self.figure.data = []
-                for i, name in enumerate(names):
-                    self.figure.add_trace(go.Scatter(x=[], y=[], name=name, mode="lines",
-                                                     line={"color": PALETTE[i % len(PALETTE)], "width": 2}))
+                self.figure.add_traces([go.Scatter(x=[], y=[], name=name, mode="lines",  # one message, one redraw
+                                                   line={"color": PALETTE[i % len(PALETTE)], "width": 2})
+                                        for i, name in enumerate(names)])
             for trace, values in zip(self.figure.data, norms.values(), strict=True):
                 trace.x, trace.y = list(steps), plottable(values)
             label_log_axis(self.figure, [v for values in norms.values() for v in values])

@@ -62,8 +62,8 @@ class Histograms:
                 extra = [self._trace(f"series {i + 1}", SEQUENCE[i % len(SEQUENCE)])
                          for i in range(len(kept), len(groups))]
                 self.figure.data = kept
-                for trace in extra:
-                    self.figure.add_trace(trace)
+                if extra:
+                    self.figure.add_traces(extra)  # one message: each adds a redraw of the whole plot
             for i, (trace, values) in enumerate(zip(self.figure.data, groups, strict=True)):
                 counts = counts_in(values, edges) if len(values) else []
                 trace.x, trace.y = (left, counts + counts[-1:]) if counts else ([], [])

@@ -6,7 +6,7 @@ import urllib.error
 import numpy as np
 import pytest
 import torch
-from settle import run_with
+from settle import record_messages, run_with
 
 from lab.data.photos import load_colour_photo
 from widgets.dashboards import neural_style_transfer as nst
@@ -165,3 +165,16 @@ def test_a_new_runs_first_push_leaves_the_gram_matrices_for_later(monkeypatch):
     assert len(views[-1].state.image_pushes) >= 2, "no push before the run ended: the test saw nothing"
     assert grams_drawn == [40]
     assert "layer 3" in board.figures["grams"].layout.title.text
+
+
+def test_a_push_redraws_j_and_its_two_parts_in_one_message():
+    board = style_transfer_dashboard()
+    small(board, steps=5)
+    sent = record_messages(board.figures["parts"])
+    board.views.show_parts(board.panel.run.model)
+    assert sent == []  # the same points: nothing to redraw
+    board.panel.run.model.history.append((1.0, 2.0))
+    board.views.show_parts(board.panel.run.model)
+    assert sent == ["_py2js_update"]  # one redraw of the three lines, not one per line
+    steps = len(board.panel.run.model.history)
+    assert [len(t.x) for t in board.figures["parts"].data] == [steps] * 3
