@@ -142,9 +142,10 @@ def walk_widgets(widget) -> Iterator[W.Widget]:
 
 
 def non_finite(value) -> int:
-    """How many NaN/inf numbers `value` would send as JSON, where one voids the whole message: nested lists and
-    arrays included; None and text are fine, and so is a 1-D float array, which plotly's widget serializer sends as
-    a binary buffer (a heatmap's rows, `set_heatmap_z`), where NaN is a number like any other and draws a gap."""
+    """How many NaN/inf numbers `value` holds that the browser cannot draw, nested lists and arrays included: in JSON
+    either voids the whole message. None and text are fine, and so is NaN in a 1-D float array, which plotly's
+    widget serializer sends as a binary buffer (a heatmap's rows, `set_heatmap_z`): there NaN draws a gap, while
+    ±inf would still stretch an axis or a colour scale to infinity."""
     if value is None or isinstance(value, (str, bytes)):
         return 0
     if isinstance(value, (bool, np.bool_)):
@@ -153,7 +154,7 @@ def non_finite(value) -> int:
         return 0 if math.isfinite(float(value)) else 1
     if isinstance(value, np.ndarray):
         if value.ndim == 1 and value.dtype.kind == "f":
-            return 0
+            return int(np.isinf(value).sum())
         if value.dtype.kind in "fc":
             return int((~np.isfinite(value)).sum())
         if value.dtype.kind == "O":
