@@ -107,18 +107,32 @@ def train(task: Trainable, num_steps: int, *, eval_every: int = 0, cancel: Cance
     yield DoneEvent(done, False, time.perf_counter() - start, metrics)
 
 
+class FirstRound(tuple):
+    """A `(label, event)` of a side-by-side job's first round that more of the round follows. It is an ordinary
+    pair to whoever reads it; the runner holds its first push until the round's last pair, so that every model's
+    first point reaches the plot in the same push, not one model's line at once and the others' a push later."""
+
+
 def side_by_side(streams: dict[str, Iterator[Event]], *, pace: float = 0.0,
                  cancel: CancelFlag | None = None) -> Iterator[tuple[str, Event]]:
     """Several runs at once: the next event of each stream in turn, labelled with the stream's name, so their
     curves (or paths on a cost surface) grow together. `pace` seconds pass between rounds (0: none), except once
-    `cancel` is set. A stream that ends drops out; the others go on."""
-    live = dict(streams)
+    `cancel` is set. A stream that ends drops out; the others go on. The first round's pairs but its last are
+    `FirstRound`s."""
+    live, first = dict(streams), True
     while live:
+        round_ = []
         for label, stream in list(live.items()):
             event = next(stream, None)
             if event is None:
                 del live[label]
+            elif first:  # kept until the round is complete: only then is its last pair known
+                round_.append((label, event))
             else:
                 yield label, event
+        if first:
+            yield from (FirstRound(pair) for pair in round_[:-1])
+            yield from round_[-1:]
+            first = False
         if pace and live and not (cancel is not None and cancel.is_set()):
             time.sleep(pace)

@@ -4,7 +4,16 @@ import threading
 import pytest
 import torch
 
-from lab.training import DivergedEvent, DoneEvent, EvalEvent, StepEvent, divergence_message, train
+from lab.training import (
+    DivergedEvent,
+    DoneEvent,
+    EvalEvent,
+    FirstRound,
+    StepEvent,
+    divergence_message,
+    side_by_side,
+    train,
+)
 
 
 class Scripted:
@@ -76,3 +85,10 @@ def test_the_hint_can_name_the_real_cause():
     events = list(train(Scripted([1.0, math.nan]), 5, hint="the notes' minus sign makes s negative"))
     message = next(e.message for e in events if isinstance(e, DivergedEvent))
     assert message == "Cost became NaN at step 2 — the notes' minus sign makes s negative."
+
+
+def test_side_by_side_takes_turns_and_marks_its_first_round_but_the_rounds_last_pair():
+    streams = {"a": iter(["a1", "a2", "a3"]), "b": iter(["b1"]), "c": iter(["c1", "c2"])}
+    pairs = list(side_by_side(streams))
+    assert pairs == [("a", "a1"), ("b", "b1"), ("c", "c1"), ("a", "a2"), ("c", "c2"), ("a", "a3")]
+    assert [isinstance(pair, FirstRound) for pair in pairs] == [True, True, False, False, False, False]

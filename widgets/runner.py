@@ -5,7 +5,8 @@
   browser draws them (`ready`, see widgets/draw_pace.py), and taking at most a fifth of the run's time (a push
   runs in the job's thread: the dashboard's drawing of a long curve stops the training while it lasts), plus at
   once on the first step (or the first evaluation, for curves drawn from evaluations), on divergence and at the
-  end, so a new run shows its first point quickly.
+  end, so a new run shows its first point quickly. A job that trains several models side by side pushes its first
+  round whole (`lab.training.FirstRound`): every model's first point at once.
 - Never silent: errors, divergence and cancellation are written to the status line.
 """
 
@@ -17,7 +18,7 @@ import traceback
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from lab.training import DivergedEvent, DoneEvent, EvalEvent, Event, StepEvent
+from lab.training import DivergedEvent, DoneEvent, EvalEvent, Event, FirstRound, StepEvent
 from widgets.status import StatusLine
 
 Item = tuple[str, Event]  # (run label, event)
@@ -118,6 +119,8 @@ class Runner:
         try:
             for item in work(job.cancel):
                 batch.append(item)
+                if isinstance(item, FirstRound):  # the other models' first points go out with this one
+                    continue
                 # At once: the first step, the first evaluation where the curves are drawn from evaluations,
                 # a divergence and the end. Other evaluations wait for the next push like steps do: a loop that
                 # evaluates every step would otherwise push every step.

@@ -174,7 +174,7 @@ class TrainingPanel:
                 history = run.histories[label] = RunHistory(label, run.config)
             history.record(event)
         if self.costs is not None:
-            new, drawn = [], []  # lines to add and lines to update, each kind in one message: one redraw each
+            new, drawn = [], []  # lines to start and lines to update: one message (one redraw) for all of them
             for label in dict(items):
                 history = run.histories[label]
                 if not history.steps:  # a rerun stopped before its first step keeps the old curve
@@ -182,11 +182,9 @@ class TrainingPanel:
                 x = self._cost_x(run, history.steps) if self._cost_x else history.steps
                 line = (label, x, history.costs, "diverged" if history.diverged else "")
                 (drawn if label in self._drawn_lines else new).append(line)
-            if new:  # new lines arrive with their first points, before the updates: the new run shows at once
-                self.costs.add_runs(new)
+            if new or drawn:  # new lines arrive with their first points: the new run shows at once
+                self.costs.draw(new=new, updated=drawn)
                 self._drawn_lines.update(label for label, *_ in new)
-            if drawn:
-                self.costs.update_runs(drawn)
         if self._on_update is not None:
             self._on_update(run, items)
 

@@ -11,7 +11,8 @@ in the page from its keydown to:
 - **view** (nothing trains): the first change of a plot of the slider's dashboard (or, on a dashboard whose plots
   did not change, of its other outputs: images, HTML tables — never the slider's own readout or the status line);
 - **training** (the dashboard's status line went busy): the first point of a new run on its plots — a trace with
-  points that is new, was empty, or got shorter than at that keydown — counted for the latest press the kernel had
+  points that is new, was empty, got shorter than at that keydown, or was taken over by a new run (its legend rank
+  changed: a full cost plot gives a new run the oldest run's line) — counted for the latest press the kernel had
   answered by then (its run replaced the one before, whose pushes the runner drops). A run whose first points are
   those the plots already show (runs that differ only in length or in when they stop: "Iterations",
   "Early-stopping patience") changes no plot; its press is timed by the run's first progress on the status line,
@@ -88,12 +89,14 @@ INSTRUMENT_JS = r"""(slider) => {
   document.querySelectorAll('[data-nudged]').forEach(el => el.removeAttribute('data-nudged'));
   board.setAttribute('data-nudged', '');  // for Playwright: the dashboard to stop
   const plots = () => Array.from(board.querySelectorAll('.js-plotly-plot'));
-  // each trace's length and first point: a new run either grows a trace from nothing, shortens one, or (a view
-  // that overwrites the last run's line, such as train-vs-dev curves) puts a different first point in it
+  // each trace's length, first point and legend rank: a new run either grows a trace from nothing, shortens one,
+  // (a view that overwrites the last run's line, such as train-vs-dev curves) puts a different first point in it,
+  // or takes over an older run's line on a full cost plot (a new rank: its place in the legend, and a new colour)
   const shape = () => new Map(plots().flatMap((gd, p) => (gd.data || []).map((t, i) => [t.uid || p + ':' + i,
-    t.x ? [t.x.length, t.x.length ? `${t.x[0]},${t.y ? t.y[0] : ''}` : ''] : [t.z ? t.z.length : 0, '']])));
-  const isNew = (snap, uid, [n, first]) => n > 0 && (!snap.has(uid) || snap.get(uid)[0] === 0
-    || n < snap.get(uid)[0] || (first !== '' && first !== snap.get(uid)[1]));
+    t.x ? [t.x.length, t.x.length ? `${t.x[0]},${t.y ? t.y[0] : ''}` : '', t.legendrank]
+        : [t.z ? t.z.length : 0, '', undefined]])));
+  const isNew = (snap, uid, [n, first, rank]) => n > 0 && (!snap.has(uid) || snap.get(uid)[0] === 0
+    || n < snap.get(uid)[0] || (first !== '' && first !== snap.get(uid)[1]) || rank !== snap.get(uid)[2]);
   const rec = window.__nudges = {presses: [], busy: false, lastChange: 0};
   const isStatus = el => el.closest('.lab-status') || (el.querySelector && el.querySelector('.lab-status'));
   document.addEventListener('keydown', event => {
@@ -218,7 +221,8 @@ def nudge(page, slider) -> dict:
         page.wait_for_timeout(100)
     rec = page.evaluate("window.__nudgeStop(), ({busy: window.__nudges.busy, long: window.__nudges.longTasks, "
                         "presses: window.__nudges.presses.map(p => ({plot: p.plot, other: p.other, point: p.point, "
-                        "sent: p.sent, plot_messages: p.plotMessages, progress: p.progress}))})")
+                        "sent: p.sent, plot_messages: p.plotMessages, progress: p.progress, "
+                        "answered: p.started === null ? null : p.started - p.t}))})")
     if rec["busy"]:
         board = page.locator("[data-nudged]")
         stop = board.locator("button", has_text=re.compile(r"^\s*(Stop|Stop search)\s*$"))
@@ -262,7 +266,10 @@ def walk(page, name: str) -> list[dict]:
         long_tasks = rec["long"]
         row = {"notebook": name, "slider": label, "kind": kind, "times": [round(t, 1) for t in times],
                "by_status": by_status, "page_busy_ms": round(sum(long_tasks)),
-               "longest_task_ms": round(max(long_tasks, default=0))}
+               "longest_task_ms": round(max(long_tasks, default=0)),
+               # when the kernel first answered each press (its echo of the value): the rest of a press's time is
+               # the run's set-up, first step and push, and the page drawing it (and what it drew before)
+               "answered": [None if p["answered"] is None else round(p["answered"], 1) for p in rec["presses"]]}
         rows.append(row)
         print(format_row(row), flush=True)
     return rows

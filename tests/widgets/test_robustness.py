@@ -484,12 +484,12 @@ def burst_problems(name: str, dashboard) -> list[str]:
         # its first step in the history: the job thread records a push's steps and then draws them, so a check
         # between the two saw steps and no curve (fresh-clone CI, detector dashboard).
         def final_drawn() -> bool:
-            drawn = [trace.meta for trace in panel.costs.figure.data]
+            drawn = panel.costs.labels  # oldest first, as the legend lists them
             return bool(drawn) and drawn[-1] in (run.histories or {run.label: None})
         wait_for(lambda: final_drawn() or not dashboard.runner.running, SETTLE_TIMEOUT)
-        drawn = [trace.meta for trace in panel.costs.figure.data]
+        drawn = panel.costs.labels
         if not final_drawn():
-            problems.append(f"{where}: the cost view's last trace is {drawn[-1] if drawn else None!r}, "
+            problems.append(f"{where}: the cost view's newest line is {drawn[-1] if drawn else None!r}, "
                             f"not the final run's ({list(run.histories) or run.label!r})")
     if not stop_and_wait(dashboard):
         problems.append(f"{where}: training threads alive after Stop: {[t.name for t in job_threads()]}")

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from lab.training import DivergedEvent, DoneEvent, EvalEvent, StepEvent
+from lab.training import DivergedEvent, DoneEvent, EvalEvent, StepEvent, side_by_side
 from widgets.runner import Runner, describe_metrics
 from widgets.status import StatusLine
 
@@ -98,6 +98,23 @@ def test_the_first_step_is_pushed_alone_at_once_and_the_rest_with_the_end():
     assert [e.step for e in events(batches)[:-1]] == list(range(1, 301))
     assert batches[1][-1] == ("a", DoneEvent(300, False, 0.1, {"test_accuracy": 0.5}))
     assert status.kind == "success" and status.text == "Finished a: 300 iterations in 0.1 s — test accuracy 50.0%."
+
+
+def test_models_trained_side_by_side_show_their_first_points_in_the_same_push():
+    """Each model's line starts at once, not the first model's at once and the others' a push later."""
+    runner, batches, _ = collecting_runner(interval=NEVER)
+    gate = Gate()
+
+    def stream(label):
+        yield step(1)
+        if label == "a":
+            gate()  # the second round has begun: the first must be on screen, whole
+        yield step(2)
+    runner.start(lambda cancel: side_by_side({label: stream(label) for label in "abc"}), "abc")
+    gate.wait_reached()
+    assert batches == [[("a", step(1)), ("b", step(1)), ("c", step(1))]]
+    gate.open()
+    assert runner.wait(TIMEOUT) and [e.step for e in events(batches)] == [1, 1, 1, 2, 2, 2]
 
 
 def test_without_a_throttle_every_event_is_its_own_push():

@@ -24,10 +24,33 @@ def test_cost_curves_overlay_runs_and_drop_the_oldest():
     for i in range(4):
         view.add_run(f"run {i}")
         view.update_run(f"run {i}", [1, 2], [1.0, 0.5 / (i + 1)])
-    assert view.labels == ["run 1", "run 2", "run 3"]
-    assert [t.line.color for t in view.figure.data] == list(PALETTE[1:4])
-    assert view.figure.data[-1].y == (1.0, 0.125)
+    assert view.labels == ["run 1", "run 2", "run 3"] and len(view.figure.data) == 3
+    in_legend = sorted(view.figure.data, key=lambda trace: trace.legendrank)
+    assert [t.line.color for t in in_legend] == list(PALETTE[1:4])
+    newest = max(view.figure.data, key=lambda trace: trace.zorder)  # drawn on top
+    assert newest is view.figure.data[0] and newest.meta == "run 3" and newest.y == (1.0, 0.125)  # run 0's line
     assert view.figure.layout.yaxis.type == "log"
+
+
+def test_a_run_on_a_full_plot_takes_the_oldest_line_in_one_message_with_the_other_lines_updates():
+    """plotly.js redraws the whole plot for an added trace and again for a deleted one: a full plot's new run
+    restyles the oldest line instead, in the same message as the updates of the lines still growing."""
+    view = CostCurves(max_runs=3)
+    view.add_runs([("a", [1], [1.0], ""), ("b", [1], [2.0], "")])
+    sent = record_messages(view.figure)
+    view.draw(new=[("c", [1], [0.5], "")], updated=[("b", [1, 2], [2.0, 1.5], "")])  # a free line: added
+    assert sent == ["_py2js_addTraces", "_py2js_update"] and view.labels == ["a", "b", "c"]
+    sent.clear()
+    view.draw(new=[("d", [1], [4.0], "diverged")], updated=[("c", [1, 2], [0.5, 0.25], "")])
+    assert sent == ["_py2js_update"] and view.labels == ["b", "c", "d"]
+    d, b, c = view.figure.data  # d in a's line, with every property of its own
+    assert (d.meta, d.name, d.y, d.line.dash, d.line.width) == ("d", "d (diverged)", (4.0,), "dot", 2.5)
+    assert c.y == (0.5, 0.25) and b.y == (2.0, 1.5)
+    assert d.legendrank > c.legendrank > b.legendrank and d.zorder > c.zorder
+    sent.clear()
+    view.add_runs([("e", [1], [1.0], ""), ("f", [1], [1.0], ""), ("g", [1], [1.0], ""), ("h", [1], [3.0], "")])
+    assert sent == ["_py2js_update"] and view.labels == ["f", "g", "h"]  # more new runs than lines: the newest
+    assert view.figure.layout.yaxis.ticktext[-1] == "4"  # labelled from the lines shown (1–3): d's 4.0 is gone
 
 
 def test_rerunning_a_label_replaces_its_curve_and_notes_are_shown():

@@ -61,12 +61,13 @@ def transfer_dashboard() -> Dashboard:
 
     def show_result(run: Run) -> None:
         n, parts = run.config["transfer_examples"], []
-        for name in MODES.values():
-            history = run.histories.get(name)
-            if history is not None and history.finished and not history.cancelled and not history.diverged:
-                points[name][n] = history.metrics["accuracy"]
-                by_n.show(name, sorted(points[name]), [points[name][k] for k in sorted(points[name])])
-                parts.append(f"{name} <b>{history.metrics['accuracy']:.1%}</b>")
+        with by_n.figure.batch_update():  # the three networks' new points in one redraw
+            for name in MODES.values():
+                history = run.histories.get(name)
+                if history is not None and history.finished and not history.cancelled and not history.diverged:
+                    points[name][n] = history.metrics["accuracy"]
+                    by_n.show(name, sorted(points[name]), [points[name][k] for k in sorted(points[name])])
+                    parts.append(f"{name} <b>{history.metrics['accuracy']:.1%}</b>")
         summary.value = f"n = {n}: " + ", ".join(parts) + " of the other 5–9 digits." if parts else ""
 
     def clear() -> None:

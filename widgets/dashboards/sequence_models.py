@@ -193,9 +193,10 @@ def recall_dashboard() -> Dashboard:
                          if isinstance(event, EvalEvent)])
 
     def show_result(run: Run) -> None:
-        for label, history in run.histories.items():
-            if history.finished and not history.cancelled and not history.diverged:
-                by_distance.add(label.split(" · ")[0], run.config["recall_distance"], history.metrics["accuracy"])
+        with by_distance.lines.figure.batch_update():  # every cell's new point in one redraw
+            for label, history in run.histories.items():
+                if history.finished and not history.cancelled and not history.diverged:
+                    by_distance.add(label.split(" · ")[0], run.config["recall_distance"], history.metrics["accuracy"])
         summary.value = recall_summary(run)
 
     costs = CostCurves("Cost J (cross-entropy) of each cell while training, latest two runs", x_title="training step",

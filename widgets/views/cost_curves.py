@@ -10,66 +10,94 @@ from widgets.views.figure import PALETTE, label_log_axis, make_figure, plottable
 
 
 class CostCurves:
-    """One line per run; the oldest run is dropped once more than `max_runs` are shown."""
+    """One line per run, oldest first in the legend; once `max_runs` lines are shown, a new run takes the oldest
+    run's line.
+
+    A new run's points go into the oldest run's trace (restyled: new points, name, colour) rather than into a trace
+    added after deleting the oldest: in plotly.js adding a trace and deleting one are a full redraw each, and a
+    press on a full plot paid for both, plus one more for the lines it updated. The legend (`legendrank`) and the
+    drawing order (`zorder`) still put the runs oldest first, the newest on top."""
 
     def __init__(self, title: str = "Cost J while training", *, x_title: str = "iteration", y_title: str = "cost J",
                  max_runs: int = 6, log_y: bool = True, height: int = 340):
         self.max_runs = max_runs
         self.figure = make_figure(title, x_title, y_title, height=height, log_y=log_y)
         self._colour = 0
+        self._rank = 0  # the latest run's: 1 for the first run ever shown, then counting up
 
     @property
     def labels(self) -> list[str]:
         """The runs shown, oldest first (legend entries may carry a note such as "(diverged)")."""
-        return [trace.meta for trace in self.figure.data]
+        return [trace.meta for trace in sorted(self.figure.data, key=lambda trace: trace.legendrank)]
 
     def add_run(self, label: str, steps: Sequence[float] = (), costs: Sequence[float] = (), *, note: str = "") -> None:
-        """Start a new line named `label`, with its first points if given (a run with the same label is replaced).
-
-        The line arrives with its points in one message, so the browser draws a new run's first point in one
-        redraw; the runs it displaces are removed after it, not before.
-        """
-        self.add_runs([(label, steps, costs, note)])
+        """Start a new line named `label`, with its first points if given (a run with the same label is replaced
+        and becomes the newest). The line arrives with its points in one message."""
+        self.draw(new=[(label, steps, costs, note)])
 
     def add_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]]) -> None:
-        """Start several lines at once, each (label, steps, costs, note) as in `add_run`: they arrive together in
-        one message, and the runs they displace leave in one more (one redraw each in the browser, instead of two
-        per line). Not inside a `batch_update`: a batch's restyles address traces by their place, which changes
-        here as runs are removed."""
-        traces, ys = [], []
-        for label, steps, costs, note in runs:
-            x, y = self._points(steps, costs)
-            line = {"color": PALETTE[self._colour % len(PALETTE)], "width": 2.5, **({"dash": "dot"} if note else {})}
-            traces.append(go.Scatter(x=x, y=plottable(y), name=f"{label} ({note})" if note else label, meta=label,
-                                     mode="lines", line=line))
-            self._colour += 1
-            ys += y
-        self.figure.add_traces(traces)
-        new, labels = self.figure.data[len(self.figure.data) - len(traces):], {trace.meta for trace in traces}
-        older = [t for t in self.figure.data[:-len(traces)] if t.meta not in labels]
-        kept = older[max(0, len(older) + len(traces) - self.max_runs):] + list(new)
-        if len(kept) != len(self.figure.data):
-            self.figure.data = kept
-        with self.figure.batch_update():
-            self._label_axis(labels, ys)
+        """Start several lines at once, each (label, steps, costs, note) as in `add_run`."""
+        self.draw(new=runs)
 
     def update_run(self, label: str, steps: Sequence[float], costs: Sequence[float], *, note: str = "") -> None:
         """Replace the points of run `label`; `note` (e.g. "diverged") is appended to its legend entry."""
-        self.update_runs([(label, steps, costs, note)])
+        self.draw(updated=[(label, steps, costs, note)])
 
     def update_runs(self, runs: Sequence[tuple[str, Sequence[float], Sequence[float], str]]) -> None:
-        """Replace the points of several runs, each (label, steps, costs, note) as in `update_run`, in one message:
-        one redraw in the browser for a job that trains several models side by side, not one per model."""
-        labels, ys = set(), []
+        """Replace the points of several runs, each (label, steps, costs, note) as in `update_run`."""
+        self.draw(updated=runs)
+
+    def draw(self, new: Sequence[tuple[str, Sequence[float], Sequence[float], str]] = (),
+             updated: Sequence[tuple[str, Sequence[float], Sequence[float], str]] = ()) -> None:
+        """Start the `new` runs and replace the points of the `updated` ones, each (label, steps, costs, note): one
+        message to the browser (one redraw), and one more before it when the plot gets new lines (fewer than
+        `max_runs` shown). A job that trains several models side by side sends all its lines' changes at once.
+        Not inside a `batch_update`: new lines are added traces, which plotly sends on their own."""
+        slots = [(trace.legendrank, trace.meta) for trace in self.figure.data]  # (rank, label) per trace
+        shown = len(slots)
+        edits: dict[int, tuple] = {}  # trace index → (label, x, y, note, is it a new run)
+        for label, steps, costs, note in new:
+            index = next((i for i, (_, other) in enumerate(slots) if other == label), None)
+            if index is None and len(slots) < self.max_runs:
+                slots.append((0, label))
+                index = len(slots) - 1
+            elif index is None:  # the oldest run's line
+                index = min(range(len(slots)), key=lambda i: slots[i][0])
+            self._rank += 1
+            slots[index] = (self._rank, label)
+            edits[index] = (label, *self._points(steps, costs), note, True)
+        for label, steps, costs, note in updated:
+            index = next((i for i, (_, other) in enumerate(slots) if other == label), None)
+            if index is None:
+                raise KeyError(f"No run named {label!r}; runs shown: {self.labels}")
+            edits[index] = (label, *self._points(steps, costs), note, edits.get(index, (0,) * 5)[4])
+        added = [go.Scatter(self._line(*edits[i][:4], rank=slots[i][0])) for i in range(shown, len(slots))]
+        if added:
+            self.figure.add_traces(added)
         with self.figure.batch_update():
-            for label, steps, costs, note in runs:
-                trace = self._trace(label)
-                x, y = self._points(steps, costs)
-                trace.x, trace.y = x, plottable(y)
-                self._mark(trace, label, note)
-                labels.add(label)
-                ys += y
-            self._label_axis(labels, ys)  # from the new points: inside the batch the figure still holds the old
+            for index, (label, x, y, note, is_new) in edits.items():
+                if index >= shown:
+                    continue
+                trace = self.figure.data[index]
+                if is_new:
+                    trace.update(self._line(label, x, y, note, rank=slots[index][0]))
+                else:
+                    trace.x, trace.y = x, plottable(y)
+                    self._mark(trace, label, note)
+            # the other runs' points, and these runs' new ones: inside the batch the figure still holds the old
+            if self.figure.layout.yaxis.type == "log":
+                others = [v for i, trace in enumerate(self.figure.data) if i not in edits and trace.y is not None
+                          for v in trace.y]
+                label_log_axis(self.figure, [*others, *(v for edit in edits.values() for v in edit[2])])
+
+    def _line(self, label: str, x: list[float], y: list[float], note: str, *, rank: int) -> dict:
+        """A new run's line (every property a reused trace must change), in the next colour; dotted, with its
+        note in the legend, when it has one."""
+        colour = PALETTE[self._colour % len(PALETTE)]
+        self._colour += 1
+        return {"x": x, "y": plottable(y), "name": f"{label} ({note})" if note else label, "meta": label,
+                "mode": "lines", "legendrank": rank, "zorder": rank,
+                "line": {"color": colour, "width": 2.5, "dash": "dot" if note else "solid"}}
 
     def _points(self, steps: Sequence[float], costs: Sequence[float]) -> tuple[list[float], list[float]]:
         """The (x, y) drawn for a run's steps and costs: all of them here; subclasses may summarise."""
@@ -81,13 +109,6 @@ class CostCurves:
             trace.name = f"{label} ({note})"
             trace.line.dash = "dot"
 
-    def _label_axis(self, labels: str | set[str], costs: Sequence[float]) -> None:
-        """Label a log axis for every run's points, those of `labels` being `costs` (not yet sent)."""
-        labels = {labels} if isinstance(labels, str) else labels
-        if self.figure.layout.yaxis.type == "log":  # the other runs' points, and these runs' new ones
-            others = [v for t in self.figure.data if t.meta not in labels and t.y is not None for v in t.y]
-            label_log_axis(self.figure, [*others, *costs])
-
     def clear(self) -> None:
         """Remove every run."""
         with self.figure.batch_update():
@@ -95,9 +116,3 @@ class CostCurves:
             if self.figure.layout.yaxis.type == "log":
                 label_log_axis(self.figure, [])  # no stray tick labels on the empty axis
         self._colour = 0
-
-    def _trace(self, label: str):
-        for trace in self.figure.data:
-            if trace.meta == label:
-                return trace
-        raise KeyError(f"No run named {label!r}; runs shown: {self.labels}")

@@ -4,6 +4,7 @@ import time
 
 import pytest
 import torch
+from settle import record_messages
 from sklearn.metrics import f1_score, precision_score, recall_score
 
 from lab.metrics import precision_recall_curve
@@ -129,7 +130,9 @@ def test_tagging_counts_and_ceilings():
 def test_transfer_trains_three_networks_and_collects_accuracy_against_n():
     board = trained(transfer_dashboard(), transfer_examples=20)
     assert "pre-training on 0–4" in board.panel.run.histories  # the first run pre-trains
+    sent = record_messages(board.figures["accuracy_by_n"])
     trained(board, transfer_examples=100)
+    assert sent == ["_py2js_update"]  # the three networks' new points, in one redraw
     assert "pre-training on 0–4" not in board.panel.run.histories  # later runs reuse it
     by_n = {t.name: list(t.x) for t in board.figures["accuracy_by_n"].data}
     assert by_n["from scratch"] == [20, 100] and by_n["transfer, last layer only"] == [20, 100]

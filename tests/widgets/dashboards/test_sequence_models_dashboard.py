@@ -129,8 +129,10 @@ def test_three_cells_train_side_by_side_and_their_accuracy_is_drawn():
 
 def test_accuracy_against_distance_fills_in_run_by_run_and_clear_empties_it():
     dashboard = run_with(recall_dashboard(), recall_steps=50, recall_distance=8)
+    sent = record_messages(dashboard.figures["accuracy_by_distance"])
     run_with(dashboard, recall_distance=3)
     assert accuracy_lines(dashboard, "accuracy_by_distance")["LSTM"][0] == [3, 8]
+    assert sent == ["_py2js_update"]  # the three cells' new points, in one redraw
     dashboard.controls["clear"].click()
     assert accuracy_lines(dashboard, "accuracy_by_distance")["LSTM"] == ([], [])
     assert dashboard.figures["costs"].data == ()
