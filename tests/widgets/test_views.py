@@ -50,7 +50,18 @@ def test_a_run_on_a_full_plot_takes_the_oldest_line_in_one_message_with_the_othe
     sent.clear()
     view.add_runs([("e", [1], [1.0], ""), ("f", [1], [1.0], ""), ("g", [1], [1.0], ""), ("h", [1], [3.0], "")])
     assert sent == ["_py2js_update"] and view.labels == ["f", "g", "h"]  # more new runs than lines: the newest
+    assert len({trace.line.color for trace in view.figure.data}) == 3
     assert view.figure.layout.yaxis.ticktext[-1] == "4"  # labelled from the lines shown (1–3): d's 4.0 is gone
+
+
+def test_a_line_rerun_under_its_own_label_never_shares_a_colour_with_a_line_shown():
+    """Lab 03 reruns logistic regression under one label beside each new network: each run takes a colour, and
+    counting alone gave it, after a few runs, the colour of an older network's line still on the plot."""
+    view = CostCurves(max_runs=6)
+    for i in range(12):
+        view.add_runs([("logistic regression", [1], [0.7], ""), (f"network {i}", [1], [0.5], "")])
+        colours = [trace.line.color for trace in view.figure.data]
+        assert len(set(colours)) == len(colours), (i, colours)
 
 
 def test_rerunning_a_label_replaces_its_curve_and_notes_are_shown():

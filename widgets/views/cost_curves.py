@@ -70,8 +70,17 @@ class CostCurves:
             index = next((i for i, (_, other) in enumerate(slots) if other == label), None)
             if index is None:
                 raise KeyError(f"No run named {label!r}; runs shown: {self.labels}")
-            edits[index] = (label, *self._points(steps, costs), note, edits.get(index, (0,) * 5)[4])
-        added = [go.Scatter(self._line(*edits[i][:4], rank=slots[i][0])) for i in range(shown, len(slots))]
+            is_new = index in edits and edits[index][4]  # started in this call: it keeps its new line's looks
+            edits[index] = (label, *self._points(steps, costs), note, is_new)
+        # each new line a colour no line still shown has (a line re-run under its own label, such as lab 03's
+        # logistic regression, takes a colour each run: counting alone would soon give two lines one colour)
+        taken = {trace.line.color for i, trace in enumerate(self.figure.data) if not (i in edits and edits[i][4])}
+        colours = {}
+        for index in sorted((i for i in edits if edits[i][4]), key=lambda i: slots[i][0]):
+            colours[index] = self._free_colour(taken)
+            taken.add(colours[index])
+        added = [go.Scatter(self._line(*edits[i][:4], rank=slots[i][0], colour=colours[i]))
+                 for i in range(shown, len(slots))]
         if added:
             self.figure.add_traces(added)
         with self.figure.batch_update():
@@ -80,7 +89,7 @@ class CostCurves:
                     continue
                 trace = self.figure.data[index]
                 if is_new:
-                    trace.update(self._line(label, x, y, note, rank=slots[index][0]))
+                    trace.update(self._line(label, x, y, note, rank=slots[index][0], colour=colours[index]))
                 else:
                     trace.x, trace.y = x, plottable(y)
                     self._mark(trace, label, note)
@@ -90,11 +99,19 @@ class CostCurves:
                           for v in trace.y]
                 label_log_axis(self.figure, [*others, *(v for edit in edits.values() for v in edit[2])])
 
-    def _line(self, label: str, x: list[float], y: list[float], note: str, *, rank: int) -> dict:
-        """A new run's line (every property a reused trace must change), in the next colour; dotted, with its
-        note in the legend, when it has one."""
-        colour = PALETTE[self._colour % len(PALETTE)]
-        self._colour += 1
+    def _free_colour(self, taken: set[str]) -> str:
+        """The next colour of the palette's cycle that is not `taken` (max_runs < len(PALETTE): one always is)."""
+        for _ in range(len(PALETTE)):
+            colour = PALETTE[self._colour % len(PALETTE)]
+            self._colour += 1
+            if colour not in taken:
+                return colour
+        return colour  # more lines than colours: share one
+
+    @staticmethod
+    def _line(label: str, x: list[float], y: list[float], note: str, *, rank: int, colour: str) -> dict:
+        """A new run's line (every property a reused trace must change); dotted, with its note in the legend,
+        when it has one."""
         return {"x": x, "y": plottable(y), "name": f"{label} ({note})" if note else label, "meta": label,
                 "mode": "lines", "legendrank": rank, "zorder": rank,
                 "line": {"color": colour, "width": 2.5, "dash": "dot" if note else "solid"}}
